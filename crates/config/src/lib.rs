@@ -1,0 +1,1 @@
+//! Natrium config crate.

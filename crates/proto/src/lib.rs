@@ -1,0 +1,1 @@
+//! Natrium proto crate.

@@ -1,0 +1,1 @@
+//! Natrium subject crate.
