@@ -1,0 +1,578 @@
+//! The file store: the shared index over append-only, checksummed block files.
+//!
+//! Layout under the store directory: `msgs/<id>.blk` block files (see [`crate::block`]),
+//! `quarantine/` for damaged bytes found at recovery, `consumers/` for consumer state files.
+//! Mutations are appended as records in order: a message, a tombstone (one message removed) or a
+//! floor (everything below a sequence removed). Replaying the records rebuilds the store, which is
+//! what recovery does and what a replicated log will do. A block is deleted once everything it
+//! refers to is below the first live sequence; deleting only from the front keeps that safe
+//! without carrying tombstones forward, because later blocks only hold later sequences.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::block::{self, FILE_HEADER_BYTES};
+use crate::index::{Index, PurgePlan};
+use crate::record::{self, Kind, NewRecord, FLAG_ERASED};
+use crate::sync::Flusher;
+use crate::{limits, snapshot, FileStoreConfig, MessageStore, PurgeRequest, StoreError, StoredMsg};
+use crate::{StreamState, SyncTicket};
+
+use crate::recovery::RecoveryReport;
+
+/// Where a message's record lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub block: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// One block file.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub id: u32,
+    pub file: Arc<File>,
+    /// Bytes in the block, including records still in the write buffer.
+    pub len: u64,
+    /// Highest sequence any record in the block refers to.
+    pub max_seq: u64,
+}
+
+/// A JetStream file store (`storage: file`).
+#[derive(Debug)]
+pub struct FileStore {
+    pub(crate) dir: PathBuf,
+    pub(crate) config: FileStoreConfig,
+    pub(crate) index: Index<Location>,
+    pub(crate) blocks: VecDeque<Block>,
+    /// Records of the last block not yet handed to the OS; they start at `pending_offset`.
+    pub(crate) pending: Vec<u8>,
+    pub(crate) pending_offset: u64,
+    pub(crate) dir_handle: Arc<File>,
+    pub(crate) flusher: Flusher,
+    removed: Vec<u64>,
+}
+
+impl FileStore {
+    /// Opens (creating if needed) the store in `dir`, recovering from its block files.
+    pub fn open(dir: impl AsRef<Path>, config: FileStoreConfig) -> Result<FileStore, StoreError> {
+        Self::open_with_report(dir, config).map(|(store, _)| store)
+    }
+
+    /// Like [`open`](Self::open), also returning what recovery found and repaired.
+    pub fn open_with_report(
+        dir: impl AsRef<Path>,
+        config: FileStoreConfig,
+    ) -> Result<(FileStore, RecoveryReport), StoreError> {
+        config.limits.validate()?;
+        if config.block_size_bytes < 1024 {
+            return Err(StoreError::InvalidConfig(
+                "block_size_bytes must be at least 1024",
+            ));
+        }
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(dir.join("msgs"))
+            .map_err(StoreError::io("creating the store directory"))?;
+        let dir_handle = Arc::new(
+            File::open(dir.join("msgs")).map_err(StoreError::io("opening the store directory"))?,
+        );
+        let flusher = Flusher::start(config.sync)?;
+        let mut store = FileStore {
+            dir,
+            config,
+            index: Index::default(),
+            blocks: VecDeque::new(),
+            pending: Vec::new(),
+            pending_offset: 0,
+            dir_handle,
+            flusher,
+            removed: Vec::new(),
+        };
+        let report = crate::recovery::recover(&mut store)?;
+        if store.blocks.is_empty() {
+            store.new_block(1)?;
+        }
+        store.pending_offset =
+            store.blocks.back().map_or(0, |block| block.len) - store.pending.len() as u64;
+        // Recovery may have truncated or created files: make that durable before accepting writes.
+        store.write_pending()?;
+        store.flusher.mark_dirty(&store.dir_handle.clone());
+        store.flusher.durable_ticket()?.wait()?;
+        Ok((store, report))
+    }
+
+    /// Creates a store in `dir`, which must hold no store yet, from a snapshot stream.
+    pub fn restore(
+        dir: impl AsRef<Path>,
+        config: FileStoreConfig,
+        input: &mut dyn std::io::Read,
+    ) -> Result<FileStore, StoreError> {
+        let mut store = FileStore::open(dir, config)?;
+        if store.index.last_seq() != 0 {
+            return Err(StoreError::NotEmpty);
+        }
+        snapshot::read(input, |event| match event {
+            snapshot::Event::Msg(msg) => {
+                let record = NewRecord {
+                    kind: Kind::Msg,
+                    flags: 0,
+                    seq: msg.seq,
+                    timestamp: msg.timestamp,
+                    subject: msg.subject.as_bytes(),
+                    headers: &msg.headers,
+                    payload: &msg.payload,
+                };
+                let location = store.append(record)?;
+                let size = crate::msg_size(&msg.subject, &msg.headers, &msg.payload);
+                store
+                    .index
+                    .insert(msg.seq, &msg.subject, size, msg.timestamp, location);
+                Ok(())
+            }
+            snapshot::Event::End { last_seq } if last_seq > store.index.last_seq() => {
+                if store.index.msgs() == 0 {
+                    store.compact(last_seq + 1).map(drop)
+                } else {
+                    // A tombstone for the last sequence carries `last_seq` through recovery.
+                    store.index.mark_assigned(last_seq);
+                    store
+                        .append(NewRecord::marker(Kind::Tombstone, last_seq, 0))
+                        .map(drop)
+                }
+            }
+            snapshot::Event::End { .. } => Ok(()),
+        })?;
+        store.sync_all()?;
+        Ok(store)
+    }
+
+    /// The directory holding the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Number of block files.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// fsync rounds the flusher has completed (observes group commit batching).
+    pub fn sync_rounds(&self) -> u64 {
+        self.flusher.rounds()
+    }
+
+    /// Writes buffered records and blocks until everything is durable, whatever the policy.
+    pub fn sync_all(&mut self) -> Result<(), StoreError> {
+        self.write_pending()?;
+        self.flusher.durable_ticket()?.wait()
+    }
+
+    pub(crate) fn block_path(dir: &Path, id: u32) -> PathBuf {
+        dir.join("msgs").join(format!("{id:010}.blk"))
+    }
+
+    fn new_block(&mut self, id: u32) -> Result<(), StoreError> {
+        let path = Self::block_path(&self.dir, id);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(StoreError::io("creating a block file"))?;
+        self.blocks.push_back(Block {
+            id,
+            file: Arc::new(file),
+            len: 0,
+            max_seq: 0,
+        });
+        self.pending.clear();
+        self.pending_offset = 0;
+        self.pending.extend_from_slice(&block::file_header());
+        if let Some(block) = self.blocks.back_mut() {
+            block.len = FILE_HEADER_BYTES as u64;
+        }
+        self.flusher.mark_dirty(&self.dir_handle.clone());
+        Ok(())
+    }
+
+    /// Hands the write buffer to the OS.
+    pub(crate) fn write_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Some(failure) = self.flusher.failure() {
+            return Err(failure);
+        }
+        let Some(block) = self.blocks.back() else {
+            return Ok(());
+        };
+        block
+            .file
+            .write_all_at(&self.pending, self.pending_offset)
+            .map_err(StoreError::io("writing a block file"))?;
+        self.pending_offset += self.pending.len() as u64;
+        self.pending.clear();
+        let file = block.file.clone();
+        self.flusher.mark_dirty(&file);
+        Ok(())
+    }
+
+    /// Appends one record to the last block, starting a new block first if a message would not
+    /// fit. Returns where it went.
+    fn append(&mut self, record: NewRecord<'_>) -> Result<Location, StoreError> {
+        let len = record.len() as u64;
+        let needs_new_block = self.blocks.back().is_none_or(|block| {
+            record.kind == Kind::Msg
+                && block.len > FILE_HEADER_BYTES as u64
+                && block.len + len > self.config.block_size_bytes
+        });
+        if needs_new_block {
+            self.write_pending()?;
+            let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
+            self.new_block(next_id)?;
+        }
+        let Some(block) = self.blocks.back_mut() else {
+            return Err(StoreError::InvalidConfig("no block"));
+        };
+        let offset = block.len;
+        record.encode_into(&mut self.pending);
+        block.len += len;
+        block.max_seq = block.max_seq.max(record.seq);
+        let location = Location {
+            block: block.id,
+            offset: offset as u32,
+            len: len as u32,
+        };
+        if self.pending.len() > self.config.write_buffer_bytes_max {
+            self.write_pending()?;
+        }
+        Ok(location)
+    }
+
+    /// Records the removals of the last mutation: a floor if the first sequence moved, a tombstone
+    /// for each sequence removed above it, then deletes blocks that fell below the floor.
+    fn record_removals(&mut self, old_base: u64, timestamp: i64) -> Result<(), StoreError> {
+        let base = self.index.base_seq();
+        if base > old_base {
+            self.append(NewRecord::marker(Kind::Floor, base, timestamp))?;
+        }
+        let removed = std::mem::take(&mut self.removed);
+        for &seq in removed.iter().filter(|&&seq| seq >= base) {
+            self.append(NewRecord::marker(Kind::Tombstone, seq, timestamp))?;
+        }
+        self.removed = removed;
+        self.removed.clear();
+        self.delete_dead_blocks()
+    }
+
+    fn delete_dead_blocks(&mut self) -> Result<(), StoreError> {
+        let base = self.index.base_seq();
+        while self.blocks.len() > 1
+            && self
+                .blocks
+                .front()
+                .is_some_and(|block| block.max_seq < base)
+        {
+            if let Some(block) = self.blocks.pop_front() {
+                let path = Self::block_path(&self.dir, block.id);
+                fs::remove_file(&path).map_err(StoreError::io("deleting a block file"))?;
+                self.flusher.mark_dirty(&self.dir_handle.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&self, id: u32) -> Option<&Block> {
+        let first = self.blocks.front()?.id;
+        self.blocks
+            .get(id.checked_sub(first)? as usize)
+            .filter(|block| block.id == id)
+    }
+
+    /// Reads a record's bytes, from the write buffer or the file.
+    fn read_record(&self, location: Location) -> Result<Vec<u8>, StoreError> {
+        let block = self.block(location.block).ok_or(StoreError::NotFound)?;
+        let is_last = self.blocks.back().is_some_and(|last| last.id == block.id);
+        let offset = u64::from(location.offset);
+        let mut bytes = vec![0; location.len as usize];
+        if is_last && offset >= self.pending_offset {
+            let start = (offset - self.pending_offset) as usize;
+            let source = self
+                .pending
+                .get(start..start + bytes.len())
+                .ok_or(StoreError::NotFound)?;
+            bytes.copy_from_slice(source);
+        } else {
+            block
+                .file
+                .read_exact_at(&mut bytes, offset)
+                .map_err(StoreError::io("reading a block file"))?;
+        }
+        Ok(bytes)
+    }
+
+    /// Loads and verifies the message at `seq`. A record that fails any check is reported and
+    /// never returned.
+    fn msg_at(&self, seq: u64) -> Result<StoredMsg, StoreError> {
+        let slot = self.index.get(seq).ok_or(StoreError::NotFound)?;
+        let subject = self.index.subject_of(slot);
+        let bytes = self.read_record(slot.value)?;
+        let verified = match record::decode(&bytes) {
+            Ok(found) => {
+                found.header.kind == Kind::Msg
+                    && found.header.flags & FLAG_ERASED == 0
+                    && found.header.seq == seq
+                    && found.subject == subject.as_bytes()
+                    && found.header.timestamp == slot.time
+            }
+            Err(_) => false,
+        };
+        if !verified {
+            tracing::error!(
+                seq,
+                block = slot.value.block,
+                offset = slot.value.offset,
+                "corrupt record on read; not served"
+            );
+            return Err(StoreError::Corrupt { seq });
+        }
+        let subject_len = subject.len();
+        let headers_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        let bytes = Bytes::from(bytes);
+        let headers_start = record::HEADER_BYTES + subject_len;
+        let payload_start = headers_start + headers_len;
+        Ok(StoredMsg {
+            seq,
+            subject: subject.to_string(),
+            headers: bytes.slice(headers_start..payload_start),
+            payload: bytes.slice(payload_start..),
+            timestamp: slot.time,
+        })
+    }
+
+    /// Overwrites a record's body with zeros, keeping its length so offsets stay valid.
+    fn erase(&mut self, location: Location, seq: u64, timestamp: i64) -> Result<(), StoreError> {
+        let original = self.read_record(location)?;
+        let Some(header) = record::Header::decode(&original) else {
+            return Ok(());
+        };
+        let zeros = vec![0u8; header.body_len()];
+        let (subject, rest) = zeros.split_at(usize::from(header.subject_len));
+        let (headers, payload) = rest.split_at(header.headers_len as usize);
+        let erased = NewRecord {
+            kind: Kind::Msg,
+            flags: FLAG_ERASED,
+            seq,
+            timestamp,
+            subject,
+            headers,
+            payload,
+        };
+        let mut bytes = Vec::with_capacity(erased.len());
+        erased.encode_into(&mut bytes);
+        let offset = u64::from(location.offset);
+        let is_last = self
+            .blocks
+            .back()
+            .is_some_and(|last| last.id == location.block);
+        if is_last && offset >= self.pending_offset {
+            let start = (offset - self.pending_offset) as usize;
+            if let Some(target) = self.pending.get_mut(start..start + bytes.len()) {
+                target.copy_from_slice(&bytes);
+            }
+            return Ok(());
+        }
+        let block = self.block(location.block).ok_or(StoreError::NotFound)?;
+        block
+            .file
+            .write_all_at(&bytes, offset)
+            .map_err(StoreError::io("erasing a record"))?;
+        let file = block.file.clone();
+        self.flusher.mark_dirty(&file);
+        Ok(())
+    }
+
+    fn check_writable(&self) -> Result<(), StoreError> {
+        self.flusher.failure().map_or(Ok(()), Err)
+    }
+
+    fn last_timestamp(&self) -> i64 {
+        self.index.state().last_time
+    }
+}
+
+impl MessageStore for FileStore {
+    fn store(
+        &mut self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        timestamp: i64,
+    ) -> Result<u64, StoreError> {
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        self.removed.clear();
+        limits::expire(
+            &self.config.limits,
+            &mut self.index,
+            timestamp,
+            &mut self.removed,
+        );
+        let size = match limits::admit(&self.config.limits, &self.index, subject, headers, payload)
+        {
+            Ok(size) => size,
+            Err(error) => {
+                self.record_removals(old_base, timestamp)?;
+                return Err(error);
+            }
+        };
+        let seq = self.index.last_seq() + 1;
+        let record = NewRecord {
+            kind: Kind::Msg,
+            flags: 0,
+            seq,
+            timestamp,
+            subject: subject.as_bytes(),
+            headers,
+            payload,
+        };
+        let location = self.append(record)?;
+        self.index.append(subject, size, timestamp, location);
+        let subject_id = self.index.get(seq).map_or(0, |slot| slot.subject);
+        limits::enforce(
+            &self.config.limits,
+            &mut self.index,
+            subject_id,
+            &mut self.removed,
+        );
+        self.record_removals(old_base, timestamp)?;
+        Ok(seq)
+    }
+
+    fn load(&self, seq: u64) -> Result<StoredMsg, StoreError> {
+        self.msg_at(seq)
+    }
+
+    fn load_next(&self, filter: &str, start_seq: u64) -> Result<StoredMsg, StoreError> {
+        crate::subject::check_filter(filter)?;
+        if start_seq > self.index.last_seq() {
+            return Err(StoreError::Eof);
+        }
+        let seq = self
+            .index
+            .next_matching(filter, start_seq)
+            .ok_or(StoreError::NotFound)?;
+        self.msg_at(seq)
+    }
+
+    fn load_last(&self, filter: &str) -> Result<StoredMsg, StoreError> {
+        crate::subject::check_filter(filter)?;
+        let seq = self
+            .index
+            .last_matching(filter)
+            .ok_or(StoreError::NotFound)?;
+        self.msg_at(seq)
+    }
+
+    fn remove(&mut self, seq: u64, erase: bool) -> Result<bool, StoreError> {
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        let timestamp = self.last_timestamp();
+        let Some(slot) = self.index.remove(seq) else {
+            return Ok(false);
+        };
+        self.removed.push(seq);
+        self.record_removals(old_base, timestamp)?;
+        if erase && self.block(slot.value.block).is_some() {
+            self.erase(slot.value, seq, slot.time)?;
+        }
+        Ok(true)
+    }
+
+    fn purge(&mut self, request: &PurgeRequest) -> Result<u64, StoreError> {
+        if request.keep.is_some() && request.up_to_seq.is_some() {
+            return Err(StoreError::InvalidPurge);
+        }
+        if let Some(filter) = &request.filter {
+            crate::subject::check_filter(filter)?;
+        }
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        let timestamp = self.last_timestamp();
+        let purged = match self.index.plan_purge(request) {
+            PurgePlan::Below(seq) => self.index.remove_below(seq),
+            PurgePlan::Seqs(seqs) => {
+                for seq in seqs {
+                    if self.index.remove(seq).is_some() {
+                        self.removed.push(seq);
+                    }
+                }
+                self.removed.len() as u64
+            }
+        };
+        self.record_removals(old_base, timestamp)?;
+        Ok(purged)
+    }
+
+    fn compact(&mut self, seq: u64) -> Result<u64, StoreError> {
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        let timestamp = self.last_timestamp();
+        let purged = self.index.remove_below(seq);
+        self.index.skip_to(seq);
+        self.record_removals(old_base, timestamp)?;
+        Ok(purged)
+    }
+
+    fn expire(&mut self, now: i64) -> Result<u64, StoreError> {
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        self.removed.clear();
+        let expired = limits::expire(&self.config.limits, &mut self.index, now, &mut self.removed);
+        let timestamp = self.last_timestamp();
+        self.record_removals(old_base, timestamp)?;
+        Ok(expired)
+    }
+
+    fn next_expiry(&self) -> Option<i64> {
+        limits::next_expiry(&self.config.limits, &self.index)
+    }
+
+    fn state(&self) -> StreamState {
+        self.index.state()
+    }
+
+    fn deleted(&self) -> Vec<u64> {
+        self.index.deleted()
+    }
+
+    fn subject_counts(&self, filter: &str) -> BTreeMap<String, u64> {
+        self.index.subject_counts(filter)
+    }
+
+    fn sync(&mut self) -> Result<SyncTicket, StoreError> {
+        self.write_pending()?;
+        self.flusher.ticket()
+    }
+
+    fn snapshot(&self, out: &mut dyn Write) -> Result<(), StoreError> {
+        let msgs = self.index.live().map(|(seq, _)| self.msg_at(seq));
+        snapshot::write(out, msgs, self.index.last_seq())
+    }
+}
+
+impl Drop for FileStore {
+    fn drop(&mut self) {
+        // A clean close leaves nothing buffered or unsynced; errors were already logged.
+        if let Err(error) = self.sync_all() {
+            tracing::error!(%error, dir = %self.dir.display(), "closing the file store");
+        }
+    }
+}

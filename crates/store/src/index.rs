@@ -1,0 +1,459 @@
+//! The in-memory index both stores share: a dense seq→slot table and a per-subject index.
+//!
+//! Sequences are dense, so the seq index is a `VecDeque` offset by the first live sequence: O(1)
+//! lookup, no per-entry allocation, and removal from the front (limits, expiry) is `pop_front`.
+//! Each subject keeps its live sequences in ascending order, so last-by-subject and filtered reads
+//! never scan the stream. Pure data structure: no I/O, no clock.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::subject;
+use crate::{PurgeRequest, StreamState};
+
+/// Subject id marking a slot that is no longer live.
+const DELETED: u32 = u32::MAX;
+
+/// One sequence's entry. `value` is the message itself (memory store) or its location on disk.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot<T> {
+    /// Index into the subject table, [`DELETED`] if not live.
+    pub subject: u32,
+    /// Size counted toward `bytes`.
+    pub size: u32,
+    /// Timestamp in nanoseconds.
+    pub time: i64,
+    /// Store-specific payload.
+    pub value: T,
+}
+
+impl<T> Slot<T> {
+    fn is_live(&self) -> bool {
+        self.subject != DELETED
+    }
+}
+
+/// A subject with live messages and their sequences in ascending order.
+#[derive(Debug)]
+struct SubjectEntry {
+    name: Arc<str>,
+    seqs: VecDeque<u64>,
+}
+
+/// Interned subjects: a subject id is stable while the subject has live messages.
+#[derive(Debug, Default)]
+struct Subjects {
+    ids: HashMap<Arc<str>, u32>,
+    entries: Vec<SubjectEntry>,
+    free_ids: Vec<u32>,
+}
+
+impl Subjects {
+    fn intern(&mut self, subject: &str) -> u32 {
+        if let Some(&id) = self.ids.get(subject) {
+            return id;
+        }
+        let name: Arc<str> = Arc::from(subject);
+        let entry = SubjectEntry {
+            name: name.clone(),
+            seqs: VecDeque::new(),
+        };
+        let id = match self.free_ids.pop() {
+            Some(id) => {
+                self.entries[id as usize] = entry;
+                id
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.ids.insert(name, id);
+        id
+    }
+
+    fn remove_seq(&mut self, id: u32, seq: u64) {
+        let entry = &mut self.entries[id as usize];
+        // Removal is usually the subject's oldest message (limits, expiry, purge).
+        if entry.seqs.front() == Some(&seq) {
+            entry.seqs.pop_front();
+        } else if let Ok(pos) = entry.seqs.binary_search(&seq) {
+            entry.seqs.remove(pos);
+        }
+        if entry.seqs.is_empty() {
+            let name = std::mem::replace(&mut entry.name, Arc::from(""));
+            self.ids.remove(&name);
+            self.free_ids.push(id);
+        }
+    }
+
+    fn live(&self) -> impl Iterator<Item = &SubjectEntry> {
+        self.entries.iter().filter(|entry| !entry.seqs.is_empty())
+    }
+
+    fn matching<'a>(&'a self, filter: &'a str) -> impl Iterator<Item = &'a SubjectEntry> + 'a {
+        self.live()
+            .filter(move |entry| subject::matches(filter, &entry.name))
+    }
+}
+
+/// The index. Invariant: `base_seq + slots.len() == last_seq + 1`, and the front slot, if any, is
+/// live, so `base_seq` is the first live sequence.
+#[derive(Debug)]
+pub(crate) struct Index<T> {
+    base_seq: u64,
+    last_seq: u64,
+    slots: VecDeque<Slot<T>>,
+    msgs: u64,
+    bytes: u64,
+    subjects: Subjects,
+}
+
+impl<T: Default> Default for Index<T> {
+    fn default() -> Self {
+        Index {
+            base_seq: 1,
+            last_seq: 0,
+            slots: VecDeque::new(),
+            msgs: 0,
+            bytes: 0,
+            subjects: Subjects::default(),
+        }
+    }
+}
+
+impl<T: Default> Index<T> {
+    /// Highest sequence assigned.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// First live sequence, or `last_seq + 1` when empty.
+    pub fn base_seq(&self) -> u64 {
+        self.base_seq
+    }
+
+    /// Live messages.
+    pub fn msgs(&self) -> u64 {
+        self.msgs
+    }
+
+    /// Live bytes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Appends at `last_seq + 1`.
+    pub fn append(&mut self, subject: &str, size: u64, time: i64, value: T) -> u64 {
+        let seq = self.last_seq + 1;
+        self.insert(seq, subject, size, time, value);
+        seq
+    }
+
+    /// Inserts at `seq`, which must exceed `last_seq`; sequences in between become deleted.
+    /// Recovery and restore use this to rebuild an index with gaps.
+    pub fn insert(&mut self, seq: u64, subject: &str, size: u64, time: i64, value: T) {
+        debug_assert!(seq > self.last_seq);
+        if self.msgs == 0 {
+            self.slots.clear();
+            self.base_seq = seq;
+        } else {
+            for _ in self.last_seq + 1..seq {
+                self.slots.push_back(Slot {
+                    subject: DELETED,
+                    size: 0,
+                    time: 0,
+                    value: T::default(),
+                });
+            }
+        }
+        let id = self.subjects.intern(subject);
+        self.subjects.entries[id as usize].seqs.push_back(seq);
+        self.slots.push_back(Slot {
+            subject: id,
+            size: size as u32,
+            time,
+            value,
+        });
+        self.last_seq = seq;
+        self.msgs += 1;
+        self.bytes += size;
+    }
+
+    /// Moves the next sequence to `seq` when the store is empty (compact past the end).
+    pub fn skip_to(&mut self, seq: u64) {
+        if self.msgs == 0 && seq > self.last_seq + 1 {
+            self.slots.clear();
+            self.last_seq = seq - 1;
+            self.base_seq = seq;
+        }
+    }
+
+    fn position(&self, seq: u64) -> Option<usize> {
+        if seq < self.base_seq || seq > self.last_seq {
+            return None;
+        }
+        Some((seq - self.base_seq) as usize)
+    }
+
+    /// The live slot at `seq`.
+    pub fn get(&self, seq: u64) -> Option<&Slot<T>> {
+        self.position(seq)
+            .map(|pos| &self.slots[pos])
+            .filter(|slot| slot.is_live())
+    }
+
+    /// The subject of a live slot.
+    pub fn subject_of(&self, slot: &Slot<T>) -> &str {
+        &self.subjects.entries[slot.subject as usize].name
+    }
+
+    /// Removes the live message at `seq`, returning its slot.
+    pub fn remove(&mut self, seq: u64) -> Option<Slot<T>> {
+        let pos = self.position(seq)?;
+        if !self.slots[pos].is_live() {
+            return None;
+        }
+        let deleted = Slot {
+            subject: DELETED,
+            size: 0,
+            time: 0,
+            value: T::default(),
+        };
+        let slot = std::mem::replace(&mut self.slots[pos], deleted);
+        self.subjects.remove_seq(slot.subject, seq);
+        self.msgs -= 1;
+        self.bytes -= u64::from(slot.size);
+        while self.slots.front().is_some_and(|slot| !slot.is_live()) {
+            self.slots.pop_front();
+            self.base_seq += 1;
+        }
+        Some(slot)
+    }
+
+    /// Removes every live message below `seq`; returns how many.
+    pub fn remove_below(&mut self, seq: u64) -> u64 {
+        let mut removed = 0;
+        while self.msgs > 0 && self.base_seq < seq {
+            self.remove(self.base_seq);
+            removed += 1;
+        }
+        if self.msgs == 0 {
+            self.slots.clear();
+            self.base_seq = self.last_seq + 1;
+        }
+        removed
+    }
+
+    /// Timestamp of the first live message.
+    pub fn first_time(&self) -> Option<i64> {
+        self.slots.front().map(|slot| slot.time)
+    }
+
+    /// The first live sequence at or after `start` whose subject matches `filter`.
+    pub fn next_matching(&self, filter: &str, start: u64) -> Option<u64> {
+        let start = start.max(self.base_seq);
+        if start > self.last_seq || self.msgs == 0 {
+            return None;
+        }
+        if filter == ">" {
+            return (start..=self.last_seq).find(|&seq| self.get(seq).is_some());
+        }
+        if !subject::has_wildcard(filter) {
+            let id = *self.subjects.ids.get(filter)?;
+            return first_at_or_after(&self.subjects.entries[id as usize].seqs, start);
+        }
+        // Either ask each matching subject for its first sequence at or after `start`, or walk the
+        // slots; pick whichever touches less. A walk memoizes the match result per subject id.
+        let remaining = self.last_seq - start + 1;
+        if (self.subjects.ids.len() as u64) < remaining / 4 {
+            return self
+                .subjects
+                .matching(filter)
+                .filter_map(|entry| first_at_or_after(&entry.seqs, start))
+                .min();
+        }
+        let mut verdicts = vec![0u8; self.subjects.entries.len()];
+        let first_pos = (start - self.base_seq) as usize;
+        for (offset, slot) in self.slots.range(first_pos..).enumerate() {
+            if !slot.is_live() {
+                continue;
+            }
+            let verdict = &mut verdicts[slot.subject as usize];
+            if *verdict == 0 {
+                let name = &self.subjects.entries[slot.subject as usize].name;
+                *verdict = if subject::matches(filter, name) { 1 } else { 2 };
+            }
+            if *verdict == 1 {
+                return Some(start + offset as u64);
+            }
+        }
+        None
+    }
+
+    /// The newest live sequence whose subject matches `filter`.
+    pub fn last_matching(&self, filter: &str) -> Option<u64> {
+        if !subject::has_wildcard(filter) {
+            let id = *self.subjects.ids.get(filter)?;
+            return self.subjects.entries[id as usize].seqs.back().copied();
+        }
+        self.subjects
+            .matching(filter)
+            .filter_map(|entry| entry.seqs.back().copied())
+            .max()
+    }
+
+    /// Live sequences of the subjects matching `filter`, ascending.
+    pub fn matching_seqs(&self, filter: &str) -> Vec<u64> {
+        let mut seqs: Vec<u64> = if subject::has_wildcard(filter) {
+            self.subjects
+                .matching(filter)
+                .flat_map(|entry| entry.seqs.iter().copied())
+                .collect()
+        } else {
+            self.subjects
+                .ids
+                .get(filter)
+                .map(|&id| {
+                    self.subjects.entries[id as usize]
+                        .seqs
+                        .iter()
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        seqs.sort_unstable();
+        seqs
+    }
+
+    /// Live messages of the subject with id `subject`.
+    pub fn subject_msgs(&self, subject: u32) -> usize {
+        self.subjects.entries[subject as usize].seqs.len()
+    }
+
+    /// Oldest live sequence of the subject with id `subject`.
+    pub fn subject_first(&self, subject: u32) -> Option<u64> {
+        self.subjects.entries[subject as usize]
+            .seqs
+            .front()
+            .copied()
+    }
+
+    /// Sequences between first and last that are not live.
+    pub fn deleted(&self) -> Vec<u64> {
+        if self.msgs == 0 {
+            return Vec::new();
+        }
+        (self.base_seq..=self.last_seq)
+            .filter(|&seq| self.get(seq).is_none())
+            .collect()
+    }
+
+    /// Live sequences with their slots, ascending.
+    pub fn live(&self) -> impl Iterator<Item = (u64, &Slot<T>)> {
+        let base = self.base_seq;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.is_live())
+            .map(move |(pos, slot)| (base + pos as u64, slot))
+    }
+
+    /// Live message count per subject matching `filter`.
+    pub fn subject_counts(&self, filter: &str) -> BTreeMap<String, u64> {
+        self.subjects
+            .matching(filter)
+            .map(|entry| (entry.name.to_string(), entry.seqs.len() as u64))
+            .collect()
+    }
+
+    /// The state summary.
+    pub fn state(&self) -> StreamState {
+        let last_time = self
+            .slots
+            .iter()
+            .rev()
+            .find(|slot| slot.is_live())
+            .map_or(0, |slot| slot.time);
+        StreamState {
+            msgs: self.msgs,
+            bytes: self.bytes,
+            first_seq: if self.msgs == 0 && self.last_seq == 0 {
+                0
+            } else {
+                self.base_seq
+            },
+            first_time: self.first_time().unwrap_or(0),
+            last_seq: self.last_seq,
+            last_time,
+            num_deleted: self.slots.len() as u64 - self.msgs,
+            num_subjects: self.subjects.ids.len() as u64,
+        }
+    }
+
+    /// The sequences a purge request removes, or `None` for "everything below `up_to`" which
+    /// the caller applies with [`remove_below`](Self::remove_below) without listing sequences.
+    pub fn plan_purge(&self, request: &PurgeRequest) -> PurgePlan {
+        let filter = request.filter.as_deref().filter(|filter| *filter != ">");
+        match (filter, request.keep, request.up_to_seq) {
+            (None, None, None) => PurgePlan::Below(self.last_seq + 1),
+            (None, None, Some(up_to)) => PurgePlan::Below(up_to),
+            (None, Some(keep), _) => {
+                let drop = self.msgs.saturating_sub(keep);
+                PurgePlan::Seqs(
+                    self.live()
+                        .take(drop as usize)
+                        .map(|(seq, _)| seq)
+                        .collect(),
+                )
+            }
+            (Some(filter), keep, up_to) => {
+                let mut seqs = self.matching_seqs(filter);
+                if let Some(up_to) = up_to {
+                    seqs.retain(|&seq| seq < up_to);
+                }
+                if let Some(keep) = keep {
+                    seqs.truncate(seqs.len().saturating_sub(keep as usize));
+                }
+                PurgePlan::Seqs(seqs)
+            }
+        }
+    }
+}
+
+/// What a purge removes.
+#[derive(Debug)]
+pub(crate) enum PurgePlan {
+    /// Every live message below this sequence.
+    Below(u64),
+    /// Exactly these sequences, ascending.
+    Seqs(Vec<u64>),
+}
+
+fn first_at_or_after(seqs: &VecDeque<u64>, start: u64) -> Option<u64> {
+    let pos = seqs.partition_point(|&seq| seq < start);
+    seqs.get(pos).copied()
+}
+
+impl<T: Default> Index<T> {
+    /// Records that `seq` was assigned (its message is gone): `last_seq` becomes at least `seq`.
+    pub fn mark_assigned(&mut self, seq: u64) {
+        if seq <= self.last_seq {
+            return;
+        }
+        if self.msgs == 0 {
+            self.skip_to(seq + 1);
+            return;
+        }
+        for _ in self.last_seq + 1..=seq {
+            self.slots.push_back(Slot {
+                subject: DELETED,
+                size: 0,
+                time: 0,
+                value: T::default(),
+            });
+        }
+        self.last_seq = seq;
+    }
+}
