@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -84,18 +84,22 @@ impl TestServer {
     /// Starts the server with `extra_args` appended to `-a 127.0.0.1 -p <port>`.
     pub async fn start_with(extra_args: &[&str]) -> TestServer {
         let extra_args: Vec<String> = extra_args.iter().map(|arg| arg.to_string()).collect();
+        let mut last_exit = None;
         for _ in 0..PORT_ATTEMPTS_MAX {
             let port = free_port();
-            if let Some(child) = spawn_ready(port, &extra_args).await {
-                return TestServer {
-                    child: Some(child),
-                    port,
-                    extra_args,
-                };
+            match spawn_ready(port, &extra_args).await {
+                Ok(child) => {
+                    return TestServer {
+                        child: Some(child),
+                        port,
+                        extra_args,
+                    }
+                }
+                Err(status) => last_exit = Some(status),
             }
         }
         panic!(
-            "server {} did not start after {PORT_ATTEMPTS_MAX} attempts",
+            "server {} exited before accepting connections, {PORT_ATTEMPTS_MAX} times; last: {last_exit:?}",
             server_binary().display()
         );
     }
@@ -127,15 +131,22 @@ impl TestServer {
     /// Stops the server and starts a new process on the same port with the same arguments.
     pub async fn restart(&mut self) {
         self.stop();
+        let mut last_exit = None;
         for _ in 0..PORT_ATTEMPTS_MAX {
-            if let Some(child) = spawn_ready(self.port, &self.extra_args).await {
-                self.child = Some(child);
-                return;
+            match spawn_ready(self.port, &self.extra_args).await {
+                Ok(child) => {
+                    self.child = Some(child);
+                    return;
+                }
+                Err(status) => last_exit = Some(status),
             }
             // The old listener may linger for a moment; try again shortly.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("server did not restart on port {}", self.port);
+        panic!(
+            "server did not restart on port {}; last exit: {last_exit:?}",
+            self.port
+        );
     }
 
     /// Connects an async-nats client with default options.
@@ -171,9 +182,9 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// Spawns the server on `port` and waits until it accepts TCP. Returns `None` if it exited first
-/// (typically: the port was taken).
-async fn spawn_ready(port: u16, extra_args: &[String]) -> Option<Child> {
+/// Spawns the server on `port` and waits until it accepts TCP. Returns the exit status if it
+/// exited first (typically: another process took the port).
+async fn spawn_ready(port: u16, extra_args: &[String]) -> Result<Child, ExitStatus> {
     let binary = server_binary();
     let port_arg = port.to_string();
     let mut command = Command::new(&binary);
@@ -190,15 +201,15 @@ async fn spawn_ready(port: u16, extra_args: &[String]) -> Option<Child> {
         .unwrap_or_else(|error| panic!("spawn {}: {error}", binary.display()));
     let deadline = tokio::time::Instant::now() + SERVER_READY_TIMEOUT;
     loop {
-        if let Ok(Some(_status)) = child.try_wait() {
-            return None;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(status);
         }
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             // A connect could reach a stranger that grabbed the port while ours failed to bind.
-            if let Ok(Some(_status)) = child.try_wait() {
-                return None;
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(status);
             }
-            return Some(child);
+            return Ok(child);
         }
         if tokio::time::Instant::now() >= deadline {
             let _ = child.kill();
@@ -232,6 +243,26 @@ impl RawClient {
     /// Opens a TCP connection without reading anything.
     pub async fn connect(address: SocketAddr) -> RawClient {
         let stream = within("raw TCP connect", TcpStream::connect(address))
+            .await
+            .unwrap_or_else(|error| panic!("raw connect to {address}: {error}"));
+        stream.set_nodelay(true).expect("set TCP_NODELAY");
+        RawClient {
+            stream,
+            received: Vec::new(),
+        }
+    }
+
+    /// Opens a TCP connection whose kernel receive buffer is about `receive_buffer_bytes`, so a
+    /// client that stops reading backs the server up sooner.
+    pub async fn connect_with_receive_buffer(
+        address: SocketAddr,
+        receive_buffer_bytes: u32,
+    ) -> RawClient {
+        let socket = tokio::net::TcpSocket::new_v4().expect("TCP socket");
+        socket
+            .set_recv_buffer_size(receive_buffer_bytes)
+            .expect("set SO_RCVBUF");
+        let stream = within("raw TCP connect", socket.connect(address))
             .await
             .unwrap_or_else(|error| panic!("raw connect to {address}: {error}"));
         stream.set_nodelay(true).expect("set TCP_NODELAY");
