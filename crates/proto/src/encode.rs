@@ -12,19 +12,32 @@ pub const OK: &[u8] = b"+OK\r\n";
 /// The header block of a no-responders status message (status 503, no description).
 pub const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
 
-/// Appends `n` in decimal.
-pub fn write_decimal(out: &mut Vec<u8>, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// A number formatted in decimal on the stack, for size arguments computed by the server.
+pub struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    /// Formats `n`.
+    pub fn new(mut n: usize) -> Self {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
+        Decimal { digits, start }
     }
-    out.extend_from_slice(&digits[start..]);
+
+    /// The ASCII digits.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
 }
 
 fn write_prefix(out: &mut Vec<u8>, verb: &[u8], subject: &[u8], sid: &[u8], reply: Option<&[u8]>) {
@@ -55,19 +68,19 @@ pub fn write_msg(
 }
 
 /// Appends `HMSG <subject> <sid> [reply] <header size> <total size>\r\n<message>\r\n`,
-/// where `message` is the header block followed by the payload.
+/// where `message` is the header block followed by the payload and the sizes are digits.
 pub fn write_hmsg(
     out: &mut Vec<u8>,
     subject: &[u8],
     sid: &[u8],
     reply: Option<&[u8]>,
-    header_len: usize,
+    sizes: (&[u8], &[u8]),
     message: &[u8],
 ) {
     write_prefix(out, b"HMSG ", subject, sid, reply);
-    write_decimal(out, header_len);
+    out.extend_from_slice(sizes.0);
     out.push(b' ');
-    write_decimal(out, message.len());
+    out.extend_from_slice(sizes.1);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(message);
     out.extend_from_slice(b"\r\n");
@@ -80,11 +93,11 @@ pub fn write_err(out: &mut Vec<u8>, message: &str) {
     out.extend_from_slice(b"'\r\n");
 }
 
-/// Appends `INFO <json>\r\n`.
+/// Appends `INFO <json> \r\n` (nats-server puts a space before the line end).
 pub fn write_info(out: &mut Vec<u8>, json: &[u8]) {
     out.extend_from_slice(b"INFO ");
     out.extend_from_slice(json);
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(b" \r\n");
 }
 
 #[cfg(test)]
@@ -117,9 +130,7 @@ mod tests {
     #[test]
     fn decimals() {
         for n in [0usize, 7, 10, 4096, 1_048_576, usize::MAX] {
-            let mut out = Vec::new();
-            write_decimal(&mut out, n);
-            assert_eq!(out, n.to_string().into_bytes());
+            assert_eq!(Decimal::new(n).as_bytes(), n.to_string().as_bytes());
         }
     }
 }

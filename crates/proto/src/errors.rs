@@ -25,6 +25,13 @@ pub const AUTHORIZATION_VIOLATION: &str = "Authorization Violation";
 /// `-ERR 'Authentication Timeout'`: no CONNECT within `auth_timeout`; closes.
 pub const AUTHENTICATION_TIMEOUT: &str = "Authentication Timeout";
 
+/// `-ERR 'invalid client protocol'`: CONNECT with a protocol other than 0 or 1; closes.
+pub const INVALID_CLIENT_PROTOCOL: &str = "invalid client protocol";
+/// `-ERR 'no responders requires headers support'`: CONNECT asks for one without the other; closes.
+pub const NO_RESPONDERS_REQUIRES_HEADERS: &str = "no responders requires headers support";
+/// `-ERR 'Secure Connection - TLS Required'`: no TLS handshake in time; closes.
+pub const SECURE_CONNECTION_TLS_REQUIRED: &str = "Secure Connection - TLS Required";
+
 /// Why a client's bytes could not be parsed. Every variant closes the connection.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProtocolError {
@@ -47,13 +54,14 @@ pub enum ProtocolError {
         /// The configured limit.
         max: usize,
     },
-    /// The arguments of a verb are malformed (count or number syntax).
-    #[error("{verb} parse error: {detail}")]
+    /// The arguments of a verb are malformed (count or number syntax); logged as
+    /// nats-server logs it, e.g. `processPub Parse Error: "foo"`.
+    #[error("{context}: {arg:?}")]
     BadArguments {
-        /// The verb whose arguments were wrong.
-        verb: &'static str,
-        /// What was wrong.
-        detail: &'static str,
+        /// What was wrong, in nats-server's words.
+        context: &'static str,
+        /// The argument text as received.
+        arg: String,
     },
     /// HPUB on a connection that did not announce header support.
     #[error("message headers not supported")]

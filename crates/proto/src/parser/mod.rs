@@ -38,6 +38,10 @@ pub struct Publish<'a> {
     pub header_len: Option<usize>,
     /// The header block (HPUB only) followed by the payload.
     pub message: &'a [u8],
+    /// The size argument as sent; nats-server echoes it verbatim in MSG and HMSG.
+    pub size_token: &'a [u8],
+    /// The header size argument as sent (HPUB only).
+    pub header_token: &'a [u8],
 }
 
 impl<'a> Publish<'a> {
@@ -144,9 +148,12 @@ fn match_verb(buf: &[u8]) -> Result<Option<(Verb, usize)>, ProtocolError> {
     }
 }
 
-/// Parses nats-server's size syntax: ASCII digits only, no sign, no overflow.
+/// Most digits nats-server accepts in a size.
+const MAX_SIZE_DIGITS: usize = 9;
+
+/// Parses nats-server's size syntax: 1 to 9 ASCII digits, no sign.
 fn parse_size(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() {
+    if digits.is_empty() || digits.len() > MAX_SIZE_DIGITS {
         return None;
     }
     let mut value: usize = 0;
@@ -154,7 +161,7 @@ fn parse_size(digits: &[u8]) -> Option<usize> {
         if !b.is_ascii_digit() {
             return None;
         }
-        value = value.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
+        value = value * 10 + usize::from(b - b'0');
     }
     Some(value)
 }
@@ -236,11 +243,8 @@ pub fn parse_op<'a>(
 }
 
 fn parse_sub(arg: &[u8]) -> Result<ClientOp<'_>, ProtocolError> {
-    let bad = ProtocolError::BadArguments {
-        verb: "SUB",
-        detail: "expected <subject> [queue] <sid>",
-    };
-    match split_args::<3>(arg).ok_or(bad.clone())? {
+    let bad = || bad_arguments("processSub Parse Error", arg);
+    match split_args::<3>(arg).ok_or_else(bad)? {
         ([subject, sid, _], 2) => Ok(ClientOp::Subscribe {
             subject,
             queue: None,
@@ -251,22 +255,26 @@ fn parse_sub(arg: &[u8]) -> Result<ClientOp<'_>, ProtocolError> {
             queue: Some(queue),
             sid,
         }),
-        _ => Err(bad),
+        _ => Err(bad()),
+    }
+}
+
+fn bad_arguments(context: &'static str, arg: &[u8]) -> ProtocolError {
+    ProtocolError::BadArguments {
+        context,
+        arg: String::from_utf8_lossy(arg).into_owned(),
     }
 }
 
 fn parse_unsub(arg: &[u8]) -> Result<ClientOp<'_>, ProtocolError> {
-    let bad = ProtocolError::BadArguments {
-        verb: "UNSUB",
-        detail: "expected <sid> [max]",
-    };
-    match split_args::<2>(arg).ok_or(bad.clone())? {
+    let bad = || bad_arguments("processUnsub Parse Error", arg);
+    match split_args::<2>(arg).ok_or_else(bad)? {
         ([sid, _], 1) => Ok(ClientOp::Unsubscribe { sid, max: None }),
         ([sid, max], 2) => Ok(ClientOp::Unsubscribe {
             sid,
             max: parse_size(max).map(|n| n as u64),
         }),
-        _ => Err(bad),
+        _ => Err(bad()),
     }
 }
 
@@ -277,33 +285,44 @@ fn parse_publish<'a>(
     verb: Verb,
     limits: &ParserLimits,
 ) -> Result<Option<(ClientOp<'a>, usize)>, ProtocolError> {
-    let (verb_name, usage) = if verb == Verb::HPub {
-        (
-            "HPUB",
-            "expected <subject> [reply] <header size> <total size>",
+    let is_hpub = verb == Verb::HPub;
+    // HPUB has one more argument than PUB: the header size before the total size.
+    let counts = if is_hpub { (3, 4) } else { (2, 3) };
+    let bad = |context: &'static str| bad_arguments(context, arg);
+    let parse_error = if is_hpub {
+        "processHeaderPub Parse Error"
+    } else {
+        "processPub Parse Error"
+    };
+    let (args, count) = split_args::<4>(arg).ok_or_else(|| bad(parse_error))?;
+    let with_reply = if count == counts.0 {
+        false
+    } else if count == counts.1 {
+        true
+    } else {
+        return Err(bad(parse_error));
+    };
+    let subject = args[0];
+    let reply = with_reply.then_some(args[1]);
+    let size_token = args[count - 1];
+    let header_token: &[u8] = if is_hpub { args[count - 2] } else { &[] };
+    let header_len = if is_hpub {
+        Some(
+            parse_size(header_token)
+                .ok_or_else(|| bad("processHeaderPub Bad or Missing Header Size"))?,
         )
     } else {
-        ("PUB", "expected <subject> [reply] <size>")
+        None
     };
-    let bad = |detail| ProtocolError::BadArguments {
-        verb: verb_name,
-        detail,
-    };
-    let (args, count) = split_args::<4>(arg).ok_or(bad(usage))?;
-    let (subject, reply, header_arg, size_arg) = match (verb, count) {
-        (Verb::Pub, 2) => (args[0], None, None, args[1]),
-        (Verb::Pub, 3) => (args[0], Some(args[1]), None, args[2]),
-        (Verb::HPub, 3) => (args[0], None, Some(args[1]), args[2]),
-        (Verb::HPub, 4) => (args[0], Some(args[1]), Some(args[2]), args[3]),
-        _ => return Err(bad(usage)),
-    };
-    let header_len = match header_arg {
-        Some(digits) => Some(parse_size(digits).ok_or(bad("bad or missing header size"))?),
-        None => None,
-    };
-    let size = parse_size(size_arg).ok_or(bad("bad or missing size"))?;
+    let size = parse_size(size_token).ok_or_else(|| {
+        bad(if is_hpub {
+            "processHeaderPub Bad or Missing Total Size"
+        } else {
+            "processPub Bad or Missing Size"
+        })
+    })?;
     if header_len.is_some_and(|len| len > size) {
-        return Err(bad("header size larger than total size"));
+        return Err(bad("processHeaderPub Header Size larger then TotalSize"));
     }
     if limits.max_payload > 0 && size > limits.max_payload {
         return Err(ProtocolError::MaxPayloadExceeded {
@@ -323,6 +342,8 @@ fn parse_publish<'a>(
         reply,
         header_len,
         message: &buf[line_len..message_end],
+        size_token,
+        header_token,
     };
     Ok(Some((ClientOp::Publish(publish), message_end + 2)))
 }

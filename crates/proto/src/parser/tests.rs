@@ -49,18 +49,26 @@ fn check_error(input: &[u8], limits: ParserLimits, expected: ProtocolError) {
     }
 }
 
+/// A publish op; `tokens` are the header and total size arguments as sent ("" for PUB's header).
 fn publish<'a>(
     subject: &'a [u8],
     reply: Option<&'a [u8]>,
-    header_len: Option<usize>,
+    tokens: (&'a [u8], &'a [u8]),
     message: &'a [u8],
 ) -> ClientOp<'a> {
+    let (header_token, size_token) = tokens;
     ClientOp::Publish(Publish {
         subject,
         reply,
-        header_len,
+        header_len: (!header_token.is_empty()).then(|| parse_size(header_token).unwrap()),
         message,
+        size_token,
+        header_token,
     })
+}
+
+fn bad(context: &'static str, arg: &str) -> ProtocolError {
+    bad_arguments(context, arg.as_bytes())
 }
 
 #[test]
@@ -72,19 +80,24 @@ fn every_op_parses_whole_and_split() {
     check(b"PING\r\nPONG\r\n", &[ClientOp::Ping, ClientOp::Pong]);
     check(
         b"PUB foo 5\r\nhello\r\n",
-        &[publish(b"foo", None, None, b"hello")],
+        &[publish(b"foo", None, (b"", b"5"), b"hello")],
     );
     check(
         b"PUB foo bar 0\r\n\r\n",
-        &[publish(b"foo", Some(b"bar"), None, b"")],
+        &[publish(b"foo", Some(b"bar"), (b"", b"0"), b"")],
     );
     check(
         b"HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n",
-        &[publish(b"foo", None, Some(12), b"NATS/1.0\r\n\r\nhi")],
+        &[publish(b"foo", None, (b"12", b"14"), b"NATS/1.0\r\n\r\nhi")],
     );
     check(
         b"HPUB foo r 12 12\r\nNATS/1.0\r\n\r\n\r\n",
-        &[publish(b"foo", Some(b"r"), Some(12), b"NATS/1.0\r\n\r\n")],
+        &[publish(
+            b"foo",
+            Some(b"r"),
+            (b"12", b"12"),
+            b"NATS/1.0\r\n\r\n",
+        )],
     );
     check(
         b"SUB foo 1\r\nSUB foo.* q 2\r\n",
@@ -128,11 +141,11 @@ fn every_op_parses_whole_and_split() {
 fn verbs_are_case_insensitive_and_blanks_are_flexible() {
     check(
         b"pub foo 2\r\nhi\r\n",
-        &[publish(b"foo", None, None, b"hi")],
+        &[publish(b"foo", None, (b"", b"2"), b"hi")],
     );
     check(
         b"PuB\tfoo  \t 2\r\nhi\r\n",
-        &[publish(b"foo", None, None, b"hi")],
+        &[publish(b"foo", None, (b"", b"2"), b"hi")],
     );
     check(
         b"sub foo 1\n",
@@ -149,7 +162,7 @@ fn verbs_are_case_insensitive_and_blanks_are_flexible() {
 fn payloads_may_contain_protocol_bytes() {
     check(
         b"PUB foo 6\r\nPING\r\n\r\n",
-        &[publish(b"foo", None, None, b"PING\r\n")],
+        &[publish(b"foo", None, (b"", b"6"), b"PING\r\n")],
     );
 }
 
@@ -168,53 +181,31 @@ fn malformed_input_is_refused() {
         limits,
         ProtocolError::UnknownOperation,
     );
-    check_error(
-        b"PUB foo\r\n",
-        limits,
-        ProtocolError::BadArguments {
-            verb: "PUB",
-            detail: "expected <subject> [reply] <size>",
-        },
-    );
+    check_error(b"PUB foo\r\n", limits, bad("processPub Parse Error", "foo"));
     check_error(
         b"PUB foo bar baz 1\r\n",
         limits,
-        ProtocolError::BadArguments {
-            verb: "PUB",
-            detail: "expected <subject> [reply] <size>",
-        },
+        bad("processPub Parse Error", "foo bar baz 1"),
     );
     check_error(
         b"PUB foo -1\r\n",
         limits,
-        ProtocolError::BadArguments {
-            verb: "PUB",
-            detail: "bad or missing size",
-        },
+        bad("processPub Bad or Missing Size", "foo -1"),
     );
     check_error(
         b"HPUB foo 10 5\r\n",
         limits,
-        ProtocolError::BadArguments {
-            verb: "HPUB",
-            detail: "header size larger than total size",
-        },
+        bad(
+            "processHeaderPub Header Size larger then TotalSize",
+            "foo 10 5",
+        ),
     );
+    check_error(b"SUB foo\r\n", limits, bad("processSub Parse Error", "foo"));
+    check_error(b"UNSUB\t\r\n", limits, bad("processUnsub Parse Error", ""));
     check_error(
-        b"SUB foo\r\n",
+        b"PUB foo 1234567890\r\n",
         limits,
-        ProtocolError::BadArguments {
-            verb: "SUB",
-            detail: "expected <subject> [queue] <sid>",
-        },
-    );
-    check_error(
-        b"UNSUB\t\r\n",
-        limits,
-        ProtocolError::BadArguments {
-            verb: "UNSUB",
-            detail: "expected <sid> [max]",
-        },
+        bad("processPub Bad or Missing Size", "foo 1234567890"),
     );
     check_error(
         b"PUB foo 1048577\r\n",
