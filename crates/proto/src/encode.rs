@@ -52,16 +52,18 @@ fn write_prefix(out: &mut Vec<u8>, verb: &[u8], subject: &[u8], sid: &[u8], repl
     }
 }
 
-/// Appends `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`.
+/// Appends `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`; `size` is the
+/// payload length as digits (the publisher's own token, which nats-server echoes verbatim).
 pub fn write_msg(
     out: &mut Vec<u8>,
     subject: &[u8],
     sid: &[u8],
     reply: Option<&[u8]>,
+    size: &[u8],
     payload: &[u8],
 ) {
     write_prefix(out, b"MSG ", subject, sid, reply);
-    write_decimal(out, payload.len());
+    out.extend_from_slice(size);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(payload);
     out.extend_from_slice(b"\r\n");
@@ -107,15 +109,16 @@ mod tests {
     #[test]
     fn frames_match_nats_server_bytes() {
         let mut out = Vec::new();
-        write_msg(&mut out, b"foo", b"1", None, b"hello");
-        write_msg(&mut out, b"foo", b"22", Some(b"bar"), b"");
+        write_msg(&mut out, b"foo", b"1", None, b"5", b"hello");
+        write_msg(&mut out, b"foo", b"22", Some(b"bar"), b"0", b"");
+        let sizes = (&b"16"[..], &b"16"[..]);
         write_hmsg(
             &mut out,
             b"_INBOX.x",
             b"1",
             None,
-            16,
-            b"NATS/1.0 503\r\n\r\n",
+            sizes,
+            NO_RESPONDERS_HEADER,
         );
         write_err(&mut out, "Unknown Protocol Operation");
         assert_eq!(
