@@ -1,1 +1,13 @@
-//! Natrium server crate.
+//! The Natrium server: the tokio shell around the protocol, sublist and (later) JetStream
+//! crates. It owns every socket, task, timer and signal; the crates below it do no I/O.
+
+pub mod account;
+pub mod client;
+pub mod info;
+pub mod log;
+pub mod options;
+mod server;
+pub mod subscription;
+
+pub use options::{ListenPort, Options};
+pub use server::{Server, ServerError, ServerStats};

@@ -1,0 +1,139 @@
+//! What the server writes to clients: MSG, HMSG, INFO, PING/PONG, +OK and -ERR.
+//!
+//! Everything appends to a caller-owned buffer, so a connection's outbound buffer
+//! collects many messages for one write.
+
+/// `PING\r\n`.
+pub const PING: &[u8] = b"PING\r\n";
+/// `PONG\r\n`.
+pub const PONG: &[u8] = b"PONG\r\n";
+/// `+OK\r\n`, the verbose-mode acknowledgement.
+pub const OK: &[u8] = b"+OK\r\n";
+/// The header block of a no-responders status message (status 503, no description).
+pub const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
+
+/// A number formatted in decimal on the stack, for size arguments computed by the server.
+pub struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    /// Formats `n`.
+    pub fn new(mut n: usize) -> Self {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Decimal { digits, start }
+    }
+
+    /// The ASCII digits.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
+fn write_prefix(out: &mut Vec<u8>, verb: &[u8], subject: &[u8], sid: &[u8], reply: Option<&[u8]>) {
+    out.extend_from_slice(verb);
+    out.extend_from_slice(subject);
+    out.push(b' ');
+    out.extend_from_slice(sid);
+    out.push(b' ');
+    if let Some(reply) = reply {
+        out.extend_from_slice(reply);
+        out.push(b' ');
+    }
+}
+
+/// Appends `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`; `size` is the
+/// payload length as digits (the publisher's own token, which nats-server echoes verbatim).
+pub fn write_msg(
+    out: &mut Vec<u8>,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    size: &[u8],
+    payload: &[u8],
+) {
+    write_prefix(out, b"MSG ", subject, sid, reply);
+    out.extend_from_slice(size);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `HMSG <subject> <sid> [reply] <header size> <total size>\r\n<message>\r\n`,
+/// where `message` is the header block followed by the payload and the sizes are digits.
+pub fn write_hmsg(
+    out: &mut Vec<u8>,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    sizes: (&[u8], &[u8]),
+    message: &[u8],
+) {
+    write_prefix(out, b"HMSG ", subject, sid, reply);
+    out.extend_from_slice(sizes.0);
+    out.push(b' ');
+    out.extend_from_slice(sizes.1);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(message);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `-ERR '<message>'\r\n`.
+pub fn write_err(out: &mut Vec<u8>, message: &str) {
+    out.extend_from_slice(b"-ERR '");
+    out.extend_from_slice(message.as_bytes());
+    out.extend_from_slice(b"'\r\n");
+}
+
+/// Appends `INFO <json> \r\n` (nats-server puts a space before the line end).
+pub fn write_info(out: &mut Vec<u8>, json: &[u8]) {
+    out.extend_from_slice(b"INFO ");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b" \r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_match_nats_server_bytes() {
+        let mut out = Vec::new();
+        write_msg(&mut out, b"foo", b"1", None, b"5", b"hello");
+        write_msg(&mut out, b"foo", b"22", Some(b"bar"), b"0", b"");
+        let sizes = (&b"16"[..], &b"16"[..]);
+        write_hmsg(
+            &mut out,
+            b"_INBOX.x",
+            b"1",
+            None,
+            sizes,
+            NO_RESPONDERS_HEADER,
+        );
+        write_err(&mut out, "Unknown Protocol Operation");
+        assert_eq!(
+            out,
+            b"MSG foo 1 5\r\nhello\r\nMSG foo 22 bar 0\r\n\r\n\
+              HMSG _INBOX.x 1 16 16\r\nNATS/1.0 503\r\n\r\n\r\n\
+              -ERR 'Unknown Protocol Operation'\r\n"
+                .to_vec()
+        );
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0usize, 7, 10, 4096, 1_048_576, usize::MAX] {
+            assert_eq!(Decimal::new(n).as_bytes(), n.to_string().as_bytes());
+        }
+    }
+}

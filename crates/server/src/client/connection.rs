@@ -1,0 +1,439 @@
+//! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
+
+use super::{writer, ClientShared, CloseReason, Queued};
+use crate::account::Account;
+use crate::info::ConnectOptions;
+use crate::server::ServerState;
+use crate::subscription::{Subscription, SubscriptionRef};
+use bytes::{Buf, BytesMut};
+use natrium_proto::{
+    control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
+};
+use natrium_sublist::MatchCache;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tracing::{debug, error, trace};
+
+/// The read buffer starts this small, so idle connections cost little.
+const READ_BUFFER_BYTES_MIN: usize = 512;
+/// The read buffer grows (while reads fill it) up to this size.
+const READ_BUFFER_BYTES_MAX: usize = 64 * 1024;
+/// Subjects each reader keeps in its match cache.
+const MATCH_CACHE_ENTRIES_MAX: usize = 1024;
+
+/// Reader-side state of one client connection.
+pub(crate) struct Connection {
+    pub(super) server: Arc<ServerState>,
+    pub(super) shared: Arc<ClientShared>,
+    pub(super) account: Arc<Account>,
+    pub(super) label: Arc<str>,
+    subscriptions: HashMap<Box<[u8]>, SubscriptionRef>,
+    pub(super) cache: MatchCache<SubscriptionRef>,
+    pub(super) connect: ConnectOptions,
+    limits: ParserLimits,
+    trace: bool,
+    /// Connections given data during this read batch, woken once at its end.
+    pub(super) pending_flush: Vec<Arc<ClientShared>>,
+    /// State of the generator that spreads messages across queue group members.
+    pub(super) queue_rng: u64,
+    /// Counters accumulated over a read batch, published once at its end.
+    pub(super) batch_in_msgs: u64,
+    pub(super) batch_in_bytes: u64,
+    pub(super) batch_out_msgs: u64,
+    pub(super) batch_out_bytes: u64,
+}
+
+/// Serves one accepted socket until it closes.
+pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let socket = Arc::new(stream);
+    let label = format!("{peer} - cid:{id}");
+    let shared = Arc::new(ClientShared::new(id, label.clone(), Arc::clone(&socket)));
+    debug!("{label} - Client connection created");
+
+    let info = server.client_info_json(id, &peer);
+    shared.queue(usize::MAX, false, |out| encode::write_info(out, &info));
+    let writer = tokio::spawn(writer::write_loop(
+        Arc::clone(&server),
+        Arc::clone(&shared),
+        Arc::clone(&socket),
+    ));
+
+    let admitted = server.register_client(&shared);
+    let reason = if admitted {
+        let mut connection = Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
+        let reason = connection.read_loop(&socket).await;
+        connection.remove_all_subscriptions();
+        reason
+    } else {
+        error!("{label} - maximum connections exceeded");
+        shared.queue(usize::MAX, false, |out| {
+            encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED)
+        });
+        CloseReason::MaxConnectionsExceeded
+    };
+    // A reason set elsewhere (slow consumer, stale connection) wins over what the reader saw.
+    shared.close(reason, true);
+    let _ = writer.await;
+    shared.release_socket();
+    server.unregister_client(id);
+    let reason = shared.close_reason().unwrap_or(reason);
+    debug!("{} - Client connection closed: {reason}", shared.label());
+}
+
+impl Connection {
+    fn new(server: Arc<ServerState>, shared: Arc<ClientShared>, label: String) -> Self {
+        let limits = ParserLimits {
+            max_control_line: server.options.max_control_line,
+            max_payload: server.options.max_payload,
+            headers: false,
+        };
+        let trace = server.options.trace;
+        let queue_rng = server.seed_for(shared.id);
+        Connection {
+            account: Arc::clone(&server.global_account),
+            server,
+            shared,
+            label: label.into(),
+            subscriptions: HashMap::new(),
+            cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
+            connect: ConnectOptions::default(),
+            limits,
+            trace,
+            pending_flush: Vec::new(),
+            queue_rng,
+            batch_in_msgs: 0,
+            batch_in_bytes: 0,
+            batch_out_msgs: 0,
+            batch_out_bytes: 0,
+        }
+    }
+
+    async fn read_loop(&mut self, socket: &TcpStream) -> CloseReason {
+        let mut buf = BytesMut::with_capacity(READ_BUFFER_BYTES_MIN);
+        let mut read_size = READ_BUFFER_BYTES_MIN;
+        loop {
+            if buf.capacity() - buf.len() < read_size / 2 {
+                buf.reserve(read_size);
+            }
+            if socket.readable().await.is_err() {
+                return CloseReason::ReadError;
+            }
+            let spare = buf.capacity() - buf.len();
+            let n = match socket.try_read_buf(&mut buf) {
+                Ok(0) => return CloseReason::ClientClosed,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => return CloseReason::ReadError,
+            };
+            // Grow while reads fill the buffer; shrink back when traffic is light.
+            if n == spare && read_size < READ_BUFFER_BYTES_MAX {
+                read_size *= 2;
+            } else if n < read_size / 4 && read_size > READ_BUFFER_BYTES_MIN && buf.len() == n {
+                read_size /= 2;
+            }
+            self.shared
+                .last_activity_ms
+                .store(self.server.now_ms(), Ordering::Relaxed);
+            let outcome = self.process_buffer(&buf);
+            self.end_batch();
+            match outcome {
+                Ok(consumed) => buf.advance(consumed),
+                Err(reason) => return reason,
+            }
+            if self.shared.close_reason().is_some() {
+                return CloseReason::ClientClosed;
+            }
+            if buf.is_empty() && buf.capacity() > READ_BUFFER_BYTES_MAX {
+                buf = BytesMut::with_capacity(read_size);
+            }
+        }
+    }
+
+    /// Handles every complete op in `buf`; returns how many bytes they used.
+    fn process_buffer(&mut self, buf: &[u8]) -> Result<usize, CloseReason> {
+        let mut consumed = 0;
+        loop {
+            match parse_op(&buf[consumed..], &self.limits) {
+                Ok(Some((op, len))) => {
+                    if self.trace {
+                        self.trace_op(&op, &buf[consumed..consumed + len]);
+                    }
+                    self.process_op(op)?;
+                    consumed += len;
+                }
+                Ok(None) => return Ok(consumed),
+                Err(error) => return Err(self.protocol_error(error, &buf[consumed..])),
+            }
+        }
+    }
+
+    fn protocol_error(&mut self, error: ProtocolError, rest: &[u8]) -> CloseReason {
+        let reason = match &error {
+            ProtocolError::MaxPayloadExceeded { .. } => CloseReason::MaxPayloadExceeded,
+            ProtocolError::MaxControlLineExceeded { .. } => CloseReason::MaxControlLineExceeded,
+            _ => CloseReason::ProtocolViolation,
+        };
+        match &error {
+            ProtocolError::UnknownOperation => {
+                let snippet = &rest[..rest.len().min(32)];
+                error!(
+                    "{} - Client parser ERROR: proto='{}'...",
+                    self.label,
+                    String::from_utf8_lossy(snippet).escape_debug()
+                );
+            }
+            other => error!("{} - {other}", self.label),
+        }
+        if let Some(message) = error.client_message() {
+            self.send_err(message);
+        }
+        reason
+    }
+
+    fn process_op(&mut self, op: ClientOp<'_>) -> Result<(), CloseReason> {
+        match op {
+            ClientOp::Publish(publish) => self.process_publish(&publish),
+            ClientOp::Subscribe {
+                subject,
+                queue,
+                sid,
+            } => self.process_sub(subject, queue, sid),
+            ClientOp::Unsubscribe { sid, max } => self.process_unsub(sid, max),
+            ClientOp::Ping => self.send(encode::PONG),
+            ClientOp::Pong => self.shared.pings_outstanding.store(0, Ordering::Relaxed),
+            ClientOp::Connect(json) => return self.process_connect(json),
+            ClientOp::Info(json) => {
+                if serde_json::from_slice::<serde_json::Value>(json).is_err() {
+                    error!("{} - invalid INFO from client", self.label);
+                    return Err(CloseReason::ProtocolViolation);
+                }
+            }
+            ClientOp::Ok => {}
+            ClientOp::Err(message) => {
+                error!(
+                    "{} - Client Error {}",
+                    self.label,
+                    String::from_utf8_lossy(message)
+                );
+                return Err(CloseReason::ParseError);
+            }
+        }
+        Ok(())
+    }
+
+    fn process_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        // Keys the client leaves out keep their current values, as in nats-server.
+        let mut merged = serde_json::to_value(&self.connect).unwrap_or_default();
+        let update: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(json)
+        {
+            Ok(update) => update,
+            Err(e) => {
+                error!("{} - {e}", self.label);
+                return Err(CloseReason::ProtocolViolation);
+            }
+        };
+        if let Some(fields) = merged.as_object_mut() {
+            fields.extend(update);
+        }
+        let connect: ConnectOptions = match serde_json::from_value(merged) {
+            Ok(connect) => connect,
+            Err(e) => {
+                error!("{} - {e}", self.label);
+                return Err(CloseReason::ProtocolViolation);
+            }
+        };
+        if !(0..=1).contains(&connect.protocol) {
+            self.send_err(errors::INVALID_CLIENT_PROTOCOL);
+            return Err(CloseReason::BadClientProtocolVersion);
+        }
+        let headers = connect.headers && self.server.options.headers;
+        if connect.no_responders && !headers {
+            self.send_err(errors::NO_RESPONDERS_REQUIRES_HEADERS);
+            return Err(CloseReason::NoRespondersRequiresHeaders);
+        }
+        self.limits.headers = headers;
+        self.shared.headers.store(headers, Ordering::Release);
+        let name: Vec<String> = [
+            (!connect.version.is_empty()).then(|| format!("v{}", connect.version)),
+            (!connect.lang.is_empty()).then(|| connect.lang.clone()),
+            (!connect.name.is_empty()).then(|| connect.name.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !name.is_empty() {
+            let base = self
+                .label
+                .split(" - \"")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let label = format!("{base} - \"{}\"", name.join(":"));
+            self.shared.set_label(label.clone());
+            self.label = label.into();
+        }
+        self.connect = connect;
+        self.shared.connect_received.store(true, Ordering::Release);
+        self.shared.wake_writer.notify_one();
+        if self.connect.verbose {
+            self.send(encode::OK);
+        }
+        Ok(())
+    }
+
+    fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        let max = self.server.options.max_subscriptions;
+        if max > 0 && self.subscriptions.len() >= max {
+            self.subscriptions
+                .retain(|_, sub| !sub.removed.load(Ordering::Acquire));
+            if self.subscriptions.len() >= max {
+                error!("{} - maximum subscriptions exceeded", self.label);
+                self.send_err(errors::MAX_SUBSCRIPTIONS_EXCEEDED);
+                return;
+            }
+        }
+        let duplicate = self
+            .subscriptions
+            .get(sid)
+            .is_some_and(|existing| !existing.removed.load(Ordering::Acquire));
+        if !duplicate {
+            let sub = SubscriptionRef(Arc::new(Subscription {
+                client: Arc::clone(&self.shared),
+                subject: subject.into(),
+                queue: queue.map(Into::into),
+                sid: sid.into(),
+                max_deliveries: AtomicU64::new(0),
+                delivered: AtomicU64::new(0),
+                removed: AtomicBool::new(false),
+            }));
+            if self
+                .account
+                .sublist
+                .insert(subject, queue, sub.clone())
+                .is_err()
+            {
+                self.send_err(errors::INVALID_SUBJECT);
+                return;
+            }
+            self.subscriptions.insert(sid.into(), sub);
+        }
+        if self.connect.verbose {
+            self.send(encode::OK);
+        }
+    }
+
+    fn process_unsub(&mut self, sid: &[u8], max: Option<u64>) {
+        if self.connect.verbose {
+            self.send(encode::OK);
+        }
+        let Some(sub) = self.subscriptions.get(sid).cloned() else {
+            return;
+        };
+        if let Some(max) = max {
+            if max > sub.delivered.load(Ordering::Acquire) {
+                sub.max_deliveries.store(max, Ordering::Release);
+                return;
+            }
+        }
+        self.subscriptions.remove(sid);
+        self.remove_subscription(&sub);
+    }
+
+    /// Takes `sub` out of the sublist once, whoever gets there first.
+    pub(super) fn remove_subscription(&self, sub: &SubscriptionRef) {
+        if !sub.removed.swap(true, Ordering::AcqRel) {
+            self.account
+                .sublist
+                .remove(&sub.subject, sub.queue.as_deref(), sub);
+            if self.trace {
+                trace!(
+                    "{} - <-> [DELSUB {}]",
+                    self.label,
+                    String::from_utf8_lossy(&sub.sid)
+                );
+            }
+        }
+    }
+
+    fn remove_all_subscriptions(&mut self) {
+        let live: Vec<SubscriptionRef> = self
+            .subscriptions
+            .drain()
+            .map(|(_, sub)| sub)
+            .filter(|sub| !sub.removed.swap(true, Ordering::AcqRel))
+            .collect();
+        self.account.sublist.remove_batch(
+            live.iter()
+                .map(|sub| (&*sub.subject, sub.queue.as_deref(), sub)),
+        );
+    }
+
+    /// Queues protocol bytes to this client itself.
+    pub(super) fn send(&mut self, bytes: &[u8]) {
+        if self
+            .shared
+            .queue(usize::MAX, false, |out| out.extend_from_slice(bytes))
+            == Queued::NeedsFlush
+        {
+            self.pending_flush.push(Arc::clone(&self.shared));
+        }
+    }
+
+    pub(super) fn send_err(&mut self, message: &str) {
+        if self.trace {
+            trace!("{} - ->> [-ERR {message}]", self.label);
+        }
+        if self
+            .shared
+            .queue(usize::MAX, false, |out| encode::write_err(out, message))
+            == Queued::NeedsFlush
+        {
+            self.pending_flush.push(Arc::clone(&self.shared));
+        }
+    }
+
+    /// Wakes every writer given data in this batch and publishes the batch's counters.
+    fn end_batch(&mut self) {
+        for client in self.pending_flush.drain(..) {
+            client.flush();
+        }
+        let stats = &self.server.stats;
+        if self.batch_in_msgs > 0 {
+            stats
+                .in_msgs
+                .fetch_add(self.batch_in_msgs, Ordering::Relaxed);
+            stats
+                .in_bytes
+                .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
+            self.batch_in_msgs = 0;
+            self.batch_in_bytes = 0;
+        }
+        if self.batch_out_msgs > 0 {
+            stats
+                .out_msgs
+                .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
+            stats
+                .out_bytes
+                .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
+            self.batch_out_msgs = 0;
+            self.batch_out_bytes = 0;
+        }
+    }
+
+    fn trace_op(&self, op: &ClientOp<'_>, raw: &[u8]) {
+        let line = String::from_utf8_lossy(control_line(raw));
+        trace!("{} - <<- [{line}]", self.label);
+        if let ClientOp::Publish(publish) = op {
+            trace!(
+                "{} - <<- MSG_PAYLOAD: [{:?}]",
+                self.label,
+                String::from_utf8_lossy(publish.message)
+            );
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Routing one publish: match the subject, copy the message to each interested
+//! subscriber's outbound buffer, pick one member per queue group, and answer
+//! requests nobody received with a no-responders status.
+
+use super::connection::Connection;
+use super::Queued;
+use crate::subscription::SubscriptionRef;
+use natrium_proto::encode::{self, Decimal};
+use natrium_proto::{errors, Publish};
+use natrium_sublist::MatchResult;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tracing::info;
+
+impl Connection {
+    pub(super) fn process_publish(&mut self, publish: &Publish<'_>) {
+        self.batch_in_msgs += 1;
+        self.batch_in_bytes += publish.message.len() as u64;
+        if self.connect.pedantic && !natrium_subject::is_valid_literal_subject(publish.subject) {
+            // nats-server complains but still delivers the message.
+            self.send_err(errors::INVALID_PUBLISH_SUBJECT);
+        }
+        if self.connect.verbose {
+            self.send(encode::OK);
+        }
+        let matches = self.cache.lookup(&self.account.sublist, publish.subject);
+        let delivered = self.deliver_all(&matches, publish);
+        if !delivered && self.connect.no_responders {
+            if let Some(reply) = publish.reply {
+                self.send_no_responders(reply);
+            }
+        }
+    }
+
+    /// Delivers to every plain subscriber and one member of each queue group.
+    fn deliver_all(
+        &mut self,
+        matches: &MatchResult<SubscriptionRef>,
+        publish: &Publish<'_>,
+    ) -> bool {
+        let mut delivered = false;
+        for sub in &matches.plain {
+            delivered |= self.deliver(sub, publish);
+        }
+        for group in &matches.queues {
+            let members = &group.members;
+            let start = self.next_random() as usize % members.len();
+            // Try members from a random start until one takes it (others may be closed).
+            for offset in 0..members.len() {
+                if self.deliver(&members[(start + offset) % members.len()], publish) {
+                    delivered = true;
+                    break;
+                }
+            }
+        }
+        delivered
+    }
+
+    /// Copies the message into one subscriber's outbound buffer.
+    fn deliver(&mut self, sub: &SubscriptionRef, publish: &Publish<'_>) -> bool {
+        let client = &sub.client;
+        if !self.connect.echo && client.id == self.shared.id {
+            return false;
+        }
+        let (allowed, reached_limit) = sub.claim_delivery();
+        if !allowed {
+            return false;
+        }
+        let max_pending = self.server.options.max_pending;
+        let header_len = publish.header_len.unwrap_or(0);
+        let queued = if header_len > 0 && client.headers.load(Ordering::Relaxed) {
+            let sizes = (publish.header_token, publish.size_token);
+            client.queue(max_pending, true, |out| {
+                encode::write_hmsg(
+                    out,
+                    publish.subject,
+                    &sub.sid,
+                    publish.reply,
+                    sizes,
+                    publish.message,
+                )
+            })
+        } else if publish.header_len.is_some() {
+            // The subscriber does not take headers: send the payload alone.
+            let payload = publish.payload();
+            let size = Decimal::new(payload.len());
+            client.queue(max_pending, true, |out| {
+                encode::write_msg(
+                    out,
+                    publish.subject,
+                    &sub.sid,
+                    publish.reply,
+                    size.as_bytes(),
+                    payload,
+                )
+            })
+        } else {
+            client.queue(max_pending, true, |out| {
+                encode::write_msg(
+                    out,
+                    publish.subject,
+                    &sub.sid,
+                    publish.reply,
+                    publish.size_token,
+                    publish.message,
+                )
+            })
+        };
+        if reached_limit {
+            self.remove_subscription(sub);
+        }
+        match queued {
+            Queued::NeedsFlush => self.pending_flush.push(Arc::clone(client)),
+            Queued::FlushAlreadyPending => {}
+            Queued::Closed => return false,
+            Queued::SlowConsumer => {
+                info!(
+                    "{} - Slow Consumer Detected: MaxPending of {max_pending} Exceeded",
+                    client.label()
+                );
+                self.server
+                    .stats
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        }
+        self.batch_out_msgs += 1;
+        self.batch_out_bytes += publish.message.len() as u64;
+        true
+    }
+
+    /// Sends `HMSG <reply> <sid> 16 16` with status 503 on the requester's own reply
+    /// subscription, as nats-server 2.9 does.
+    fn send_no_responders(&mut self, reply: &[u8]) {
+        let (matches, _) = self.account.sublist.match_subject(reply);
+        let Some(sub) = matches
+            .plain
+            .iter()
+            .find(|sub| sub.client.id == self.shared.id)
+        else {
+            return;
+        };
+        let size = Decimal::new(encode::NO_RESPONDERS_HEADER.len());
+        let sizes = (size.as_bytes(), size.as_bytes());
+        let queued = self.shared.queue(usize::MAX, false, |out| {
+            encode::write_hmsg(
+                out,
+                reply,
+                &sub.sid,
+                None,
+                sizes,
+                encode::NO_RESPONDERS_HEADER,
+            )
+        });
+        if queued == Queued::NeedsFlush {
+            self.pending_flush.push(Arc::clone(&self.shared));
+        }
+    }
+
+    /// xorshift64: cheap, and queue spreading needs no more than that.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.queue_rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.queue_rng = x;
+        x
+    }
+}

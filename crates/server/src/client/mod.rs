@@ -1,0 +1,14 @@
+//! Client connections: one reader task and one writer task per socket.
+//!
+//! The reader parses ops straight out of its read buffer and routes each publish to
+//! the subscribers' outbound buffers; the writer drains its own outbound buffer.
+
+mod close;
+mod connection;
+mod deliver;
+mod shared;
+mod writer;
+
+pub use close::CloseReason;
+pub(crate) use connection::run_client;
+pub use shared::{ClientShared, Queued};

@@ -1,0 +1,124 @@
+//! A connection's writer task: drains the outbound buffer in whole batches, enforces the
+//! write deadline, and runs the PING timer.
+
+use super::{ClientShared, CloseReason};
+use crate::server::ServerState;
+use natrium_proto::{encode, errors};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use tokio::time::{sleep_until, Instant};
+use tracing::{debug, info};
+
+/// The first server PING goes this soon after CONNECT (or at `ping_interval` if shorter).
+const FIRST_PING_DELAY: Duration = Duration::from_secs(2);
+/// A batch buffer larger than this is released after use rather than kept for reuse.
+const RETAINED_BATCH_BYTES_MAX: usize = 1024 * 1024;
+
+/// Writes everything `shared` queues to `socket` until the connection closes.
+pub(crate) async fn write_loop(
+    server: Arc<ServerState>,
+    shared: Arc<ClientShared>,
+    socket: Arc<TcpStream>,
+) {
+    let options = &server.options;
+    let mut batch: Vec<u8> = Vec::new();
+    let mut next_ping = Instant::now() + options.ping_interval;
+    let mut first_ping_armed = false;
+    let mut first_ping_due = false;
+    loop {
+        let closing = {
+            let mut state = shared.outbound.lock();
+            std::mem::swap(&mut state.buf, &mut batch);
+            state.in_flight = batch.len();
+            state.closed.is_some()
+        };
+        if !batch.is_empty() {
+            let written =
+                tokio::time::timeout(options.write_deadline, write_all(&socket, &batch)).await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => {
+                    shared.close(CloseReason::WriteError, false);
+                    break;
+                }
+                Err(_) => {
+                    info!(
+                        "{} - Slow Consumer Detected: WriteDeadline of {:?} exceeded with 1 chunks of {} total bytes.",
+                        shared.label(),
+                        options.write_deadline,
+                        batch.len()
+                    );
+                    server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    shared.close(CloseReason::SlowConsumerWriteDeadline, false);
+                    break;
+                }
+            }
+            batch.clear();
+            if batch.capacity() > RETAINED_BATCH_BYTES_MAX {
+                batch = Vec::new();
+            }
+            continue;
+        }
+        if closing {
+            shared.shutdown_socket();
+            break;
+        }
+        if !first_ping_armed && shared.connect_received.load(Ordering::Acquire) {
+            first_ping_armed = true;
+            first_ping_due = true;
+            next_ping = Instant::now() + options.ping_interval.min(FIRST_PING_DELAY);
+        }
+        tokio::select! {
+            _ = shared.wake_writer.notified() => {}
+            _ = sleep_until(next_ping) => {
+                next_ping = Instant::now() + options.ping_interval;
+                // The first PING after CONNECT is always sent: it measures the round trip.
+                let first = std::mem::replace(&mut first_ping_due, false);
+                ping_timer(&server, &shared, first);
+            }
+        }
+    }
+    shared.outbound.lock().in_flight = 0;
+}
+
+/// Sends a PING, or ends a connection whose PINGs have gone unanswered too long.
+fn ping_timer(server: &ServerState, shared: &ClientShared, first: bool) {
+    let options = &server.options;
+    let idle_ms = server
+        .now_ms()
+        .saturating_sub(shared.last_activity_ms.load(Ordering::Relaxed));
+    let outstanding = shared.pings_outstanding.load(Ordering::Relaxed);
+    if !first && u128::from(idle_ms) < options.ping_interval.as_millis() {
+        // The client is clearly alive; nats-server delays its PING in that case too.
+        debug!("{} - Delaying PING due to client activity", shared.label());
+        return;
+    }
+    if outstanding + 1 > options.ping_max {
+        debug!("{} - Stale Client Connection - Closing", shared.label());
+        shared.queue(usize::MAX, false, |out| {
+            encode::write_err(out, errors::STALE_CONNECTION)
+        });
+        shared.close(CloseReason::StaleConnection, true);
+        return;
+    }
+    shared.pings_outstanding.fetch_add(1, Ordering::Relaxed);
+    shared.queue(usize::MAX, false, |out| out.extend_from_slice(encode::PING));
+    // The writer loop picks it up on its next pass; no wake needed, it is the writer.
+}
+
+/// Writes all of `data`, waiting for the socket to become writable as needed.
+async fn write_all(socket: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        socket.ready(Interest::WRITABLE).await?;
+        match socket.try_write(data) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

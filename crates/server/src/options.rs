@@ -1,0 +1,93 @@
+//! Server options with nats-server's defaults; the CLI and (later) the config file fill them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The default client port.
+pub const DEFAULT_PORT: u16 = 4222;
+/// The default largest message a client may publish (1 MiB).
+pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
+/// The default longest control line (4 KiB).
+pub const DEFAULT_MAX_CONTROL_LINE: usize = 4096;
+/// The default most bytes queued for one client before it is a slow consumer (64 MiB).
+pub const DEFAULT_MAX_PENDING: usize = 64 * 1024 * 1024;
+/// The default most connections (64 K).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64 * 1024;
+
+/// Where the client listener binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenPort {
+    /// A fixed port.
+    Fixed(u16),
+    /// Any free port (nats-server's `-p -1`).
+    Random,
+}
+
+/// Everything a server is started with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The interface clients connect to.
+    pub host: String,
+    /// The client port.
+    pub port: ListenPort,
+    /// The server's name; its id when empty.
+    pub server_name: String,
+    /// The address advertised to clients in place of `host:port`.
+    pub client_advertise: String,
+    /// Largest message accepted from a client, in bytes.
+    pub max_payload: usize,
+    /// Longest control line accepted from a client, in bytes.
+    pub max_control_line: usize,
+    /// Most bytes queued to one client before it is cut off as a slow consumer.
+    pub max_pending: usize,
+    /// Most client connections at once.
+    pub max_connections: usize,
+    /// Most subscriptions per connection; 0 means no limit.
+    pub max_subscriptions: usize,
+    /// How often the server PINGs an idle client.
+    pub ping_interval: Duration,
+    /// How many PINGs may go unanswered before the connection is stale.
+    pub ping_max: u32,
+    /// How long one write to a client may take before it is a slow consumer.
+    pub write_deadline: Duration,
+    /// How long a client has to authenticate (used once authentication is configured).
+    pub auth_timeout: Duration,
+    /// Whether message headers are supported.
+    pub headers: bool,
+    /// Log at debug level.
+    pub debug: bool,
+    /// Log every protocol line.
+    pub trace: bool,
+    /// Prefix log lines with a timestamp.
+    pub logtime: bool,
+    /// Log to this file instead of standard error.
+    pub log_file: Option<PathBuf>,
+    /// Write the process id here at start.
+    pub pid_file: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            host: "0.0.0.0".to_string(),
+            port: ListenPort::Fixed(DEFAULT_PORT),
+            server_name: String::new(),
+            client_advertise: String::new(),
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            max_control_line: DEFAULT_MAX_CONTROL_LINE,
+            max_pending: DEFAULT_MAX_PENDING,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_subscriptions: 0,
+            ping_interval: Duration::from_secs(120),
+            ping_max: 2,
+            write_deadline: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(2),
+            headers: true,
+            debug: false,
+            trace: false,
+            logtime: true,
+            log_file: None,
+            pid_file: None,
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The server: shared state, the client listener and shutdown.
+
+use crate::account::{Account, GLOBAL_ACCOUNT};
+use crate::client::{run_client, ClientShared, CloseReason};
+use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
+use crate::options::{ListenPort, Options};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tracing::{debug, error, info};
+
+/// How long shutdown waits for connections to finish their last writes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Errors starting a server.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The client listener could not be bound.
+    #[error("listen on {address}: {source}")]
+    Listen {
+        /// The address tried.
+        address: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The options contradict each other.
+    #[error("{0}")]
+    InvalidOptions(String),
+}
+
+/// Server-wide counters, as `/varz` reports them.
+#[derive(Default)]
+pub struct ServerStats {
+    /// Messages received from clients.
+    pub in_msgs: AtomicU64,
+    /// Payload bytes received from clients.
+    pub in_bytes: AtomicU64,
+    /// Messages sent to clients.
+    pub out_msgs: AtomicU64,
+    /// Payload bytes sent to clients.
+    pub out_bytes: AtomicU64,
+    /// Connections cut off as slow consumers.
+    pub slow_consumers: AtomicU64,
+    /// Connections accepted since start.
+    pub total_connections: AtomicU64,
+}
+
+/// State every connection shares.
+pub(crate) struct ServerState {
+    pub options: Options,
+    pub server_id: String,
+    pub server_name: String,
+    pub port: u16,
+    pub global_account: Arc<Account>,
+    pub stats: ServerStats,
+    pub next_client_id: AtomicU64,
+    clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
+    started: Instant,
+    seed: u64,
+}
+
+impl ServerState {
+    /// Milliseconds since the server started: a cheap clock for activity stamps.
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// A per-connection seed for queue member selection.
+    pub fn seed_for(&self, client_id: u64) -> u64 {
+        // splitmix64 of the pair, never zero (xorshift's fixed point).
+        let mut z = self.seed ^ client_id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) | 1
+    }
+
+    /// The INFO JSON for one connection.
+    pub fn client_info_json(&self, client_id: u64, peer: &SocketAddr) -> Vec<u8> {
+        let info = ServerInfo {
+            server_id: self.server_id.clone(),
+            server_name: self.server_name.clone(),
+            version: NATS_COMPATIBLE_VERSION.to_string(),
+            proto: PROTOCOL_VERSION,
+            go: format!("natrium {}", env!("CARGO_PKG_VERSION")),
+            host: self.options.host.clone(),
+            port: self.port,
+            headers: self.options.headers,
+            max_payload: self.options.max_payload,
+            client_id,
+            client_ip: peer.ip().to_string(),
+            connect_urls: Vec::new(),
+        };
+        serde_json::to_vec(&info).unwrap_or_default()
+    }
+
+    /// Adds a connection unless the server is at `max_connections`.
+    pub fn register_client(&self, client: &Arc<ClientShared>) -> bool {
+        let mut clients = self.clients.lock();
+        if clients.len() >= self.options.max_connections {
+            return false;
+        }
+        clients.insert(client.id, Arc::clone(client));
+        self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    pub fn unregister_client(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    fn client_count(&self) -> usize {
+        self.clients.lock().len()
+    }
+}
+
+/// A NATS server bound to its client port.
+pub struct Server {
+    state: Arc<ServerState>,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Validates `options`, binds the client listener and logs the startup banner.
+    pub async fn bind(options: Options) -> Result<Server, ServerError> {
+        if options.max_payload > options.max_pending {
+            return Err(ServerError::InvalidOptions(format!(
+                "max_payload ({}) cannot be higher than max_pending ({})",
+                options.max_payload, options.max_pending
+            )));
+        }
+        let server_id = nkeys::KeyPair::new_server().public_key();
+        let server_name = if options.server_name.is_empty() {
+            server_id.clone()
+        } else {
+            options.server_name.clone()
+        };
+        info!("Starting natrium");
+        info!(
+            "  Version:  {} (nats-server {NATS_COMPATIBLE_VERSION} compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
+        info!("  Name:     {server_name}");
+        info!("  ID:       {server_id}");
+        let port = match options.port {
+            ListenPort::Fixed(port) => port,
+            ListenPort::Random => 0,
+        };
+        let address = format!("{}:{port}", options.host);
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|source| ServerError::Listen { address, source })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+        info!(
+            "Listening for client connections on {}:{port}",
+            options.host
+        );
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x5EED);
+        let state = Arc::new(ServerState {
+            options,
+            server_id,
+            server_name,
+            port,
+            global_account: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            stats: ServerStats::default(),
+            next_client_id: AtomicU64::new(1),
+            clients: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+            seed,
+        });
+        Ok(Server { state, listener })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The server's public id.
+    pub fn id(&self) -> &str {
+        &self.state.server_id
+    }
+
+    /// The server's counters.
+    pub fn stats(&self) -> &ServerStats {
+        &self.state.stats
+    }
+
+    /// Serves clients until `shutdown` completes, then closes every connection.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        info!("Server is ready");
+        let state = Arc::clone(&self.state);
+        let accept = async {
+            loop {
+                match self.listener.accept().await {
+                    Ok((stream, peer)) => {
+                        tokio::spawn(run_client(Arc::clone(&state), stream, peer));
+                    }
+                    Err(e) => {
+                        // Out of descriptors and the like: back off rather than spin.
+                        error!("Error accepting client connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = accept => {}
+            _ = shutdown => {}
+        }
+        info!("Initiating Shutdown...");
+        drop(self.listener);
+        debug!("Client accept loop exiting..");
+        let clients: Vec<_> = state.clients.lock().values().cloned().collect();
+        for client in clients {
+            client.close(CloseReason::ServerShutdown, true);
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        while state.client_count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        info!("Server Exiting..");
+    }
+}

@@ -1,0 +1,53 @@
+//! A client's subscription as the sublist holds it.
+
+use crate::client::ClientShared;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// One `SUB`: who gets the messages and how they are addressed.
+pub struct Subscription {
+    /// The subscribing connection.
+    pub client: Arc<ClientShared>,
+    /// The filter.
+    pub subject: Box<[u8]>,
+    /// The queue group, if any.
+    pub queue: Option<Box<[u8]>>,
+    /// The client's id for this subscription.
+    pub sid: Box<[u8]>,
+    /// Unsubscribe after this many deliveries; 0 means never.
+    pub max_deliveries: AtomicU64,
+    /// Deliveries so far, counted only while `max_deliveries` is set.
+    pub delivered: AtomicU64,
+    /// Set once the subscription has left the sublist.
+    pub removed: AtomicBool,
+}
+
+impl Subscription {
+    /// Claims one delivery: false if the auto-unsubscribe limit is already used up.
+    /// The second value is true for the delivery that reaches the limit.
+    pub fn claim_delivery(&self) -> (bool, bool) {
+        let max = self.max_deliveries.load(Ordering::Relaxed);
+        if max == 0 {
+            return (true, false);
+        }
+        let count = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
+        (count <= max, count == max)
+    }
+}
+
+/// A shared subscription compared by identity, as the sublist stores it.
+#[derive(Clone)]
+pub struct SubscriptionRef(pub Arc<Subscription>);
+
+impl PartialEq for SubscriptionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for SubscriptionRef {
+    type Target = Subscription;
+    fn deref(&self) -> &Subscription {
+        &self.0
+    }
+}
