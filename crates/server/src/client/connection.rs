@@ -21,6 +21,8 @@ use tracing::{debug, error, trace};
 const READ_BUFFER_BYTES_MIN: usize = 512;
 /// The read buffer grows (while reads fill it) up to this size.
 const READ_BUFFER_BYTES_MAX: usize = 64 * 1024;
+/// The longest a producer waits, per read, for its backed-up consumers.
+const PRODUCER_STALL_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 /// Subjects each reader keeps in its match cache.
 const MATCH_CACHE_ENTRIES_MAX: usize = 1024;
 
@@ -37,6 +39,8 @@ pub(crate) struct Connection {
     trace: bool,
     /// Connections given data during this read batch, woken once at its end.
     pub(super) pending_flush: Vec<Arc<ClientShared>>,
+    /// Backed-up connections this batch wrote to: the next read waits for them to drain.
+    pub(super) stalled_on: Vec<Arc<ClientShared>>,
     /// State of the generator that spreads messages across queue group members.
     pub(super) queue_rng: u64,
     /// Counters accumulated over a read batch, published once at its end.
@@ -56,7 +60,7 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     debug!("{label} - Client connection created");
 
     let info = server.client_info_json(id, &peer);
-    shared.queue(usize::MAX, false, |out| encode::write_info(out, &info));
+    shared.send_now(|out| encode::write_info(out, &info));
     let writer = tokio::spawn(writer::write_loop(
         Arc::clone(&server),
         Arc::clone(&shared),
@@ -71,9 +75,7 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
         reason
     } else {
         error!("{label} - maximum connections exceeded");
-        shared.queue(usize::MAX, false, |out| {
-            encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED)
-        });
+        shared.send_now(|out| encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED));
         CloseReason::MaxConnectionsExceeded
     };
     // A reason set elsewhere (slow consumer, stale connection) wins over what the reader saw.
@@ -105,6 +107,7 @@ impl Connection {
             limits,
             trace,
             pending_flush: Vec::new(),
+            stalled_on: Vec::new(),
             queue_rng,
             batch_in_msgs: 0,
             batch_in_bytes: 0,
@@ -141,6 +144,9 @@ impl Connection {
                 .store(self.server.now_ms(), Ordering::Relaxed);
             let outcome = self.process_buffer(&buf);
             self.end_batch();
+            if !self.stalled_on.is_empty() {
+                self.stall_for_slow_consumers().await;
+            }
             match outcome {
                 Ok(consumed) => buf.advance(consumed),
                 Err(reason) => return reason,
@@ -150,6 +156,20 @@ impl Connection {
             }
             if buf.is_empty() && buf.capacity() > READ_BUFFER_BYTES_MAX {
                 buf = BytesMut::with_capacity(read_size);
+            }
+        }
+    }
+
+    /// Holds this (fast) producer back until the consumers it filled past half their
+    /// `max_pending` drain, as nats-server does, so a consumer that is merely slower than
+    /// the producer is not cut off. A consumer that stays stuck still hits its limit.
+    async fn stall_for_slow_consumers(&mut self) {
+        let deadline = tokio::time::Instant::now() + PRODUCER_STALL_MAX;
+        for client in std::mem::take(&mut self.stalled_on) {
+            let drained = client.drained.notified();
+            if client.is_backed_up() && tokio::time::timeout_at(deadline, drained).await.is_err() {
+                debug!("{} - Timed out of fast producer stall", self.label);
+                return;
             }
         }
     }
@@ -238,7 +258,8 @@ impl Connection {
             }
         };
         if let Some(fields) = merged.as_object_mut() {
-            fields.extend(update);
+            // Go leaves a field untouched when the JSON says null; clients send nulls freely.
+            fields.extend(update.into_iter().filter(|(_, value)| !value.is_null()));
         }
         let connect: ConnectOptions = match serde_json::from_value(merged) {
             Ok(connect) => connect,
@@ -426,6 +447,10 @@ impl Connection {
     }
 
     fn trace_op(&self, op: &ClientOp<'_>, raw: &[u8]) {
+        if let ClientOp::Connect(json) = op {
+            trace!("{} - <<- [CONNECT {}]", self.label, redact_secrets(json));
+            return;
+        }
         let line = String::from_utf8_lossy(control_line(raw));
         trace!("{} - <<- [{line}]", self.label);
         if let ClientOp::Publish(publish) = op {
@@ -435,5 +460,22 @@ impl Connection {
                 String::from_utf8_lossy(publish.message)
             );
         }
+    }
+}
+
+/// The CONNECT JSON with passwords and tokens replaced, so secrets never reach a log.
+fn redact_secrets(json: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(mut fields) => {
+            for key in ["pass", "auth_token"] {
+                if let Some(value) = fields.get_mut(key) {
+                    if !value.is_null() {
+                        *value = serde_json::Value::from("[REDACTED]");
+                    }
+                }
+            }
+            serde_json::Value::Object(fields).to_string()
+        }
+        Err(_) => "[unparsable CONNECT]".to_string(),
     }
 }

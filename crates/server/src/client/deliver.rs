@@ -125,6 +125,9 @@ impl Connection {
                 return false;
             }
         }
+        if client.is_backed_up() && !self.stalled_on.iter().any(|c| Arc::ptr_eq(c, client)) {
+            self.stalled_on.push(Arc::clone(client));
+        }
         self.batch_out_msgs += 1;
         self.batch_out_bytes += publish.message.len() as u64;
         true

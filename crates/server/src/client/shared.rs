@@ -53,6 +53,10 @@ pub struct ClientShared {
     pub connect_received: AtomicBool,
     pub(crate) outbound: Mutex<OutboundState>,
     flush_pending: AtomicBool,
+    /// Set while more than half of `max_pending` is queued: publishers should stall.
+    pub(crate) backed_up: AtomicBool,
+    /// Signalled when a backed-up connection has drained below half of `max_pending`.
+    pub(crate) drained: Notify,
     pub(crate) wake_writer: Notify,
     socket: Mutex<Option<Arc<TcpStream>>>,
 }
@@ -74,6 +78,8 @@ impl ClientShared {
                 out_bytes: 0,
             }),
             flush_pending: AtomicBool::new(false),
+            backed_up: AtomicBool::new(false),
+            drained: Notify::new(),
             wake_writer: Notify::new(),
             socket: Mutex::new(Some(socket)),
         }
@@ -114,6 +120,9 @@ impl ClientShared {
                 state.out_msgs += 1;
                 state.out_bytes += added as u64;
             }
+            if state.buf.len() + state.in_flight > max_pending / 2 {
+                self.backed_up.store(true, Ordering::Release);
+            }
         }
         if self.flush_pending.load(Ordering::Relaxed)
             || self.flush_pending.swap(true, Ordering::AcqRel)
@@ -124,10 +133,34 @@ impl ClientShared {
         }
     }
 
+    /// Queues protocol bytes outside any read batch and wakes the writer at once.
+    pub fn send_now(&self, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.queue(usize::MAX, false, write) == Queued::NeedsFlush {
+            self.flush();
+        }
+    }
+
     /// Wakes the writer for what was queued with [`Queued::NeedsFlush`].
     pub fn flush(&self) {
         self.flush_pending.store(false, Ordering::Release);
         self.wake_writer.notify_one();
+    }
+
+    /// True while publishers to this connection should hold back.
+    pub fn is_backed_up(&self) -> bool {
+        self.backed_up.load(Ordering::Acquire)
+    }
+
+    /// Called by the writer after each write: releases stalled publishers once the
+    /// connection has drained below half of `max_pending`.
+    pub(crate) fn note_drained(&self, max_pending: usize) {
+        if self.backed_up.load(Ordering::Acquire) {
+            let state = self.outbound.lock();
+            if state.closed.is_some() || state.buf.len() + state.in_flight <= max_pending / 2 {
+                self.backed_up.store(false, Ordering::Release);
+                self.drained.notify_waiters();
+            }
+        }
     }
 
     /// Marks the connection closed; returns false if it already was. With `flush`, what

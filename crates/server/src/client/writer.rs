@@ -42,6 +42,7 @@ pub(crate) async fn write_loop(
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => {
                     shared.close(CloseReason::WriteError, false);
+                    shared.note_drained(options.max_pending);
                     break;
                 }
                 Err(_) => {
@@ -53,6 +54,7 @@ pub(crate) async fn write_loop(
                     );
                     server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
                     shared.close(CloseReason::SlowConsumerWriteDeadline, false);
+                    shared.note_drained(options.max_pending);
                     break;
                 }
             }
@@ -60,6 +62,8 @@ pub(crate) async fn write_loop(
             if batch.capacity() > RETAINED_BATCH_BYTES_MAX {
                 batch = Vec::new();
             }
+            shared.outbound.lock().in_flight = 0;
+            shared.note_drained(options.max_pending);
             continue;
         }
         if closing {
@@ -98,15 +102,12 @@ fn ping_timer(server: &ServerState, shared: &ClientShared, first: bool) {
     }
     if outstanding + 1 > options.ping_max {
         debug!("{} - Stale Client Connection - Closing", shared.label());
-        shared.queue(usize::MAX, false, |out| {
-            encode::write_err(out, errors::STALE_CONNECTION)
-        });
+        shared.send_now(|out| encode::write_err(out, errors::STALE_CONNECTION));
         shared.close(CloseReason::StaleConnection, true);
         return;
     }
     shared.pings_outstanding.fetch_add(1, Ordering::Relaxed);
-    shared.queue(usize::MAX, false, |out| out.extend_from_slice(encode::PING));
-    // The writer loop picks it up on its next pass; no wake needed, it is the writer.
+    shared.send_now(|out| out.extend_from_slice(encode::PING));
 }
 
 /// Writes all of `data`, waiting for the socket to become writable as needed.
