@@ -37,6 +37,9 @@ struct Exchange {
     send: String,
     receive: &'static str,
     after: After,
+    /// False where nats-server's answer depends on how its reads split the input, so only the
+    /// single-write run pins it.
+    split_safe: bool,
 }
 
 /// How the client hands its bytes to the socket.
@@ -54,16 +57,36 @@ fn exchange(name: &'static str, send: &str, receive: &'static str, after: After)
         send: send.to_string(),
         receive,
         after,
+        split_safe: true,
+    }
+}
+
+/// An invalid PUB under pedantic checking. nats-server 2.9 validates the subject again when the
+/// payload arrives in a later read than the PUB line, so a split input gets the -ERR twice.
+fn invalid_publish(name: &'static str, send: &str, receive: &'static str) -> Exchange {
+    Exchange {
+        split_safe: false,
+        ..exchange(name, send, receive, After::Open)
     }
 }
 
 /// Runs one exchange on a fresh connection and asserts the bytes and the final connection state.
 async fn check(server: &TestServer, case: &Exchange, feed: Feed) {
+    if matches!(feed, Feed::Bytewise) && !case.split_safe {
+        println!("exchange {:?} is pinned for single writes only", case.name);
+        return;
+    }
     println!("exchange {:?} fed {feed:?}", case.name);
     let mut client = server.raw().await;
     match feed {
         Feed::Whole => client.send(case.send.as_bytes()).await,
-        Feed::Bytewise => client.send_bytewise(case.send.as_bytes()).await,
+        Feed::Bytewise => {
+            let complete = client.send_bytewise(case.send.as_bytes()).await;
+            assert!(
+                complete || case.after == After::Closed,
+                "server hung up early"
+            );
+        }
     }
     client.expect(case.receive.as_bytes()).await;
     match case.after {
@@ -331,6 +354,7 @@ fn malformed() -> Vec<Exchange> {
             send: format!("{}SUB {long_subject} 1\r\n", quiet!("")),
             receive: "-ERR 'maximum control line exceeded'\r\n",
             after: Closed,
+            split_safe: true,
         },
         Exchange {
             name: "control line of exactly 4096 bytes",
@@ -338,6 +362,7 @@ fn malformed() -> Vec<Exchange> {
             send: format!("{}SUB {} 1\r\n", quiet!(""), "b".repeat(4090)),
             receive: "",
             after: Open,
+            split_safe: true,
         },
         exchange(
             "SUB to an invalid subject",
@@ -351,24 +376,21 @@ fn malformed() -> Vec<Exchange> {
             "-ERR 'Invalid Subject'\r\n",
             Open,
         ),
-        exchange(
+        invalid_publish(
             "pedantic PUB to a wildcard subject",
             "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB foo.* 1\r\na\r\n",
             "-ERR 'Invalid Publish Subject'\r\n",
-            Open,
         ),
         // Like verbose, pedantic defaults to true when CONNECT leaves it out.
-        exchange(
+        invalid_publish(
             "CONNECT without a pedantic field is pedantic",
             quiet!("PUB foo.* 1\r\na\r\n"),
             "-ERR 'Invalid Publish Subject'\r\n",
-            Open,
         ),
-        exchange(
+        invalid_publish(
             "a verbose connection gets both -ERR and +OK for an invalid PUB",
             "CONNECT {\"pedantic\":true}\r\nPUB foo.> 1\r\na\r\n",
             "+OK\r\n-ERR 'Invalid Publish Subject'\r\n+OK\r\n",
-            Open,
         ),
         exchange(
             "non-pedantic PUB to a wildcard subject is accepted",
@@ -376,11 +398,10 @@ fn malformed() -> Vec<Exchange> {
             "",
             Open,
         ),
-        exchange(
+        invalid_publish(
             "pedantic PUB to a subject with an empty token",
             "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB foo..bar 1\r\na\r\n",
             "-ERR 'Invalid Publish Subject'\r\n",
-            Open,
         ),
     ]
 }
@@ -476,6 +497,14 @@ async fn malformed_input_and_a_bystander_keeps_working() {
             .await
             .expect("subscription open");
         assert_eq!(message.payload, case.name.as_bytes());
+    }
+}
+
+#[tokio::test]
+async fn malformed_input_fed_one_byte_at_a_time() {
+    let server = TestServer::start().await;
+    for case in malformed() {
+        check(&server, &case, Feed::Bytewise).await;
     }
 }
 
