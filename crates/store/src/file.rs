@@ -60,6 +60,7 @@ pub struct FileStore {
     pub(crate) pending_offset: u64,
     pub(crate) dir_handle: Arc<File>,
     pub(crate) flusher: Flusher,
+    pub(crate) consumers: std::collections::HashMap<String, crate::consumer::ConsumerFile>,
     removed: Vec<u64>,
 }
 
@@ -96,6 +97,7 @@ impl FileStore {
             pending_offset: 0,
             dir_handle,
             flusher,
+            consumers: Default::default(),
             removed: Vec::new(),
         };
         let report = crate::recovery::recover(&mut store)?;
