@@ -51,6 +51,7 @@ enum Feed {
     Bytewise,
 }
 
+/// A transcript that behaves the same however the input is split.
 fn exchange(name: &'static str, send: &str, receive: &'static str, after: After) -> Exchange {
     Exchange {
         name,
@@ -150,6 +151,13 @@ fn well_formed() -> Vec<Exchange> {
                 "SUB foo 7\r\nHPUB foo bar 24 29\r\nNATS/1.0\r\nA: b\r\nA: c\r\n\r\nhello\r\n"
             ),
             "HMSG foo 7 bar 24 29\r\nNATS/1.0\r\nA: b\r\nA: c\r\n\r\nhello\r\n",
+            Open,
+        ),
+        // A header block of length zero is no header block: the subscriber gets a plain MSG.
+        exchange(
+            "HPUB with empty headers delivers MSG",
+            quiet_headers!("SUB foo 1\r\nHPUB foo 0 0\r\n\r\n"),
+            "MSG foo 1 0\r\n\r\n",
             Open,
         ),
         exchange(
@@ -278,6 +286,13 @@ fn malformed() -> Vec<Exchange> {
         exchange(
             "payload above max_payload",
             quiet!("PUB foo 1048577\r\n"),
+            "-ERR 'Maximum Payload Violation'\r\n",
+            Closed,
+        ),
+        // The limit applies to headers and payload together.
+        exchange(
+            "HPUB total size above max_payload",
+            quiet_headers!("HPUB foo 10 1048577\r\n"),
             "-ERR 'Maximum Payload Violation'\r\n",
             Closed,
         ),
