@@ -5,6 +5,8 @@
 //! itself is deterministic and can be driven from memory (tests, fuzzing). Mapping the tree
 //! onto server options is the option layer's job, not this crate's; see README.md.
 
+#![warn(missing_docs)]
+
 mod duration;
 mod error;
 mod lexer;

@@ -98,6 +98,7 @@ async fn check_interest(server: &TestServer, interest: &Interest) {
     assert_eq!(received, expected, "subscription {}", interest.subscription);
 }
 
+/// Publishes within the step timeout, naming the subject if it fails.
 async fn publish(client: &Client, subject: &str, payload: Bytes) {
     within("publish", client.publish(subject.to_string(), payload))
         .await
@@ -143,6 +144,7 @@ async fn collect_group(members: Vec<Subscriber>, total: usize) -> Vec<Vec<u32>> 
     per_member
 }
 
+/// Connects `count` clients, each with one member of queue `group` on `subject`, all in place.
 async fn queue_members(
     server: &TestServer,
     subject: &str,

@@ -26,6 +26,9 @@ use crate::{StreamState, SyncTicket};
 
 use crate::recovery::RecoveryReport;
 
+/// File written by a clean close: every block was fsynced.
+const CLEAN_SHUTDOWN_MARKER: &str = "clean-shutdown";
+
 /// Where a message's record lives.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Location {
@@ -57,6 +60,7 @@ pub struct FileStore {
     pub(crate) pending_offset: u64,
     pub(crate) dir_handle: Arc<File>,
     pub(crate) flusher: Flusher,
+    pub(crate) consumers: std::collections::HashMap<String, crate::consumer::ConsumerFile>,
     removed: Vec<u64>,
 }
 
@@ -93,6 +97,7 @@ impl FileStore {
             pending_offset: 0,
             dir_handle,
             flusher,
+            consumers: Default::default(),
             removed: Vec::new(),
         };
         let report = crate::recovery::recover(&mut store)?;
@@ -101,9 +106,24 @@ impl FileStore {
         }
         store.pending_offset =
             store.blocks.back().map_or(0, |block| block.len) - store.pending.len() as u64;
-        // Recovery may have truncated or created files: make that durable before accepting writes.
+        // After a process crash the bytes recovery replayed may still be only in the page cache;
+        // make them durable before serving them. A clean close leaves a marker that skips this.
+        // Removing the marker need not be durable: only a power loss could bring it back, and
+        // that also empties the page cache.
+        let marker = store.dir.join(CLEAN_SHUTDOWN_MARKER);
+        let clean =
+            marker.exists() && report == RecoveryReport::default_for(report.blocks, report.records);
+        if marker.exists() {
+            fs::remove_file(&marker)
+                .map_err(StoreError::io("removing the clean-shutdown marker"))?;
+        }
         store.write_pending()?;
         store.flusher.mark_dirty(&store.dir_handle.clone());
+        if !clean {
+            for block in &store.blocks {
+                store.flusher.mark_dirty(&block.file);
+            }
+        }
         store.flusher.durable_ticket()?.wait()?;
         Ok((store, report))
     }
@@ -290,10 +310,19 @@ impl FileStore {
     }
 
     fn block(&self, id: u32) -> Option<&Block> {
+        // Ids are contiguous unless a block file went missing, so try the direct slot first.
         let first = self.blocks.front()?.id;
-        self.blocks
-            .get(id.checked_sub(first)? as usize)
-            .filter(|block| block.id == id)
+        let direct = id
+            .checked_sub(first)
+            .and_then(|pos| self.blocks.get(pos as usize));
+        match direct {
+            Some(block) if block.id == id => Some(block),
+            _ => self
+                .blocks
+                .binary_search_by_key(&id, |block| block.id)
+                .ok()
+                .map(|pos| &self.blocks[pos]),
+        }
     }
 
     /// Reads a record's bytes, from the write buffer or the file.
@@ -570,9 +599,16 @@ impl MessageStore for FileStore {
 
 impl Drop for FileStore {
     fn drop(&mut self) {
-        // A clean close leaves nothing buffered or unsynced; errors were already logged.
-        if let Err(error) = self.sync_all() {
-            tracing::error!(%error, dir = %self.dir.display(), "closing the file store");
+        // A clean close leaves nothing buffered or unsynced, then says so with the marker.
+        match self.sync_all() {
+            Ok(()) => {
+                if let Err(error) = fs::write(self.dir.join(CLEAN_SHUTDOWN_MARKER), b"") {
+                    tracing::warn!(%error, "could not write the clean-shutdown marker");
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, dir = %self.dir.display(), "closing the file store")
+            }
         }
     }
 }

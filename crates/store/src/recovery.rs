@@ -25,10 +25,23 @@ pub struct RecoveryReport {
     pub lost_seqs: Vec<u64>,
     /// Block files with a damaged file header (rewritten).
     pub bad_file_headers: usize,
-    /// Block files that held no record and were removed (zero-length or all damage).
-    pub removed_empty_blocks: usize,
+    /// Block files that held no valid record (zero-length or all damage), reset to empty.
+    pub reset_blocks: usize,
+    /// Block ids missing from the middle of the sequence of block files (deleted by hand?).
+    pub missing_blocks: Vec<u32>,
     /// Records ignored because their sequence did not follow the ones before.
     pub out_of_order_records: usize,
+}
+
+impl RecoveryReport {
+    /// A report of a recovery that found nothing wrong in `blocks` blocks and `records` records.
+    pub(crate) fn default_for(blocks: usize, records: usize) -> RecoveryReport {
+        RecoveryReport {
+            blocks,
+            records,
+            ..RecoveryReport::default()
+        }
+    }
 }
 
 /// Rebuilds `store.index` and `store.blocks` from the block files.
@@ -50,8 +63,15 @@ pub(crate) fn recover(store: &mut FileStore) -> Result<RecoveryReport, StoreErro
         }
     }
     ids.sort_unstable();
+    for pair in ids.windows(2) {
+        for missing in pair[0] + 1..pair[1] {
+            tracing::warn!(block = missing, "block file missing; its messages are lost");
+            report.missing_blocks.push(missing);
+        }
+    }
+    let last = ids.last().copied();
     for id in ids {
-        recover_block(store, id, &mut report)?;
+        recover_block(store, id, Some(id) == last, &mut report)?;
     }
     Ok(report)
 }
@@ -59,38 +79,53 @@ pub(crate) fn recover(store: &mut FileStore) -> Result<RecoveryReport, StoreErro
 fn recover_block(
     store: &mut FileStore,
     id: u32,
+    is_last: bool,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     let path = FileStore::block_path(&store.dir, id);
     let bytes = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
     report.blocks += 1;
     let scan = block::scan(&bytes);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(StoreError::io("opening a block file"))?;
     // A block holding only its file header is simply empty (a crash right after rotation).
     let only_header = scan.damage.is_empty() && !bytes.is_empty();
     if scan.records.is_empty() && !only_header {
         if !bytes.is_empty() {
             quarantine(store, id, 0, &bytes, report);
         }
+        // Reset rather than delete, so block ids stay contiguous and a gap always means a block
+        // file went missing.
         tracing::warn!(
             block = id,
             len = bytes.len(),
-            "block holds no valid record; removed"
+            "block holds no valid record; reset to empty"
         );
-        fs::remove_file(&path).map_err(StoreError::io("removing an empty block file"))?;
-        report.removed_empty_blocks += 1;
+        file.set_len(0)
+            .map_err(StoreError::io("resetting a block file"))?;
+        file.write_all_at(&block::file_header(), 0)
+            .map_err(StoreError::io("resetting a block file"))?;
+        report.reset_blocks += 1;
+        let mut max_seq = 0;
         for damage in &scan.damage {
             if let Damage::Record { seq, .. } = damage {
                 report.lost_seqs.push(*seq);
                 store.index.mark_assigned(*seq);
+                max_seq = max_seq.max(*seq);
             }
         }
+        let len = FILE_HEADER_BYTES as u64;
+        store.blocks.push_back(Block {
+            id,
+            file: Arc::new(file),
+            len,
+            max_seq,
+        });
         return Ok(());
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(StoreError::io("opening a block file"))?;
     let mut max_seq = 0;
     let mut lost = Vec::new();
     for damage in &scan.damage {
@@ -123,7 +158,18 @@ fn recover_block(
                 max_seq = max_seq.max(seq);
             }
             Damage::TornTail { offset, len } => {
-                tracing::warn!(block = id, offset, len, "torn tail truncated");
+                if is_last {
+                    tracing::warn!(block = id, offset, len, "torn tail truncated");
+                } else {
+                    // A sealed block was complete once; a bad tail there is damage, not a crash.
+                    tracing::warn!(
+                        block = id,
+                        offset,
+                        len,
+                        "damaged tail of a sealed block; quarantined and truncated"
+                    );
+                    quarantine(store, id, offset, &bytes[offset..], report);
+                }
                 if offset > FILE_HEADER_BYTES {
                     report.truncated_bytes += len as u64;
                 }

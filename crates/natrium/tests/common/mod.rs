@@ -7,10 +7,12 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -175,11 +177,24 @@ impl Drop for TestServer {
     }
 }
 
-/// Asks the kernel for a currently free port. Another process may take it before the server binds;
-/// `start_with` retries in that case.
+/// Ports handed out by this test process. Tests run in parallel threads, and the kernel may offer
+/// a just-released port again; two servers racing for one port could make a test talk to another
+/// test's server, so a port is never handed out twice.
+static PORTS_TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// Asks the kernel for a currently free port this process has not used yet. Another process may
+/// still take it before the server binds; `start_with` retries in that case.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local address").port()
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local address").port();
+        let mut taken = PORTS_TAKEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if taken.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Spawns the server on `port` and waits until it accepts TCP. Returns the exit status if it
@@ -224,6 +239,9 @@ async fn spawn_ready(port: u16, extra_args: &[String]) -> Result<Child, ExitStat
 }
 
 /// A client speaking the NATS wire protocol by hand over TCP.
+///
+/// It never answers server PINGs, and nats-server sends its first PING about 2 s after CONNECT,
+/// so an exchange that expects exact bytes must finish well within that.
 pub struct RawClient {
     stream: TcpStream,
     /// Bytes read from the socket and not yet consumed by an expectation.
@@ -306,13 +324,26 @@ impl RawClient {
     }
 
     /// Writes `bytes` one byte per write, pausing now and then so the server sees many small reads.
-    pub async fn send_bytewise(&mut self, bytes: &[u8]) {
+    /// Stops at the first failed write (the server may hang up on bad input part way through) and
+    /// returns whether every byte was written.
+    pub async fn send_bytewise(&mut self, bytes: &[u8]) -> bool {
         for (index, byte) in bytes.iter().enumerate() {
-            self.send(std::slice::from_ref(byte)).await;
-            if index % 8 == 7 {
+            let written = within(
+                "raw write",
+                self.stream.write_all(std::slice::from_ref(byte)),
+            )
+            .await;
+            if written.is_err() {
+                return false;
+            }
+            // Pause often near the start, where the verbs are, and rarely in long lines, so that
+            // a 4 KiB line still goes through in well under nats-server's first PING (~2 s).
+            let pause_every = if index < 512 { 8 } else { 128 };
+            if index % pause_every == pause_every - 1 {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
+        true
     }
 
     /// Reads exactly `expected.len()` bytes and asserts they equal `expected`.
