@@ -167,11 +167,14 @@ impl<T: Default> Index<T> {
         Some(slot)
     }
 
-    /// Removes every live message below `seq`; returns how many.
-    pub fn remove_below(&mut self, seq: u64) -> u64 {
+    /// Removes every live message below `seq`, telling `on_removed` each sequence; returns how
+    /// many.
+    pub fn remove_below(&mut self, seq: u64, mut on_removed: impl FnMut(u64)) -> u64 {
         let mut removed = 0;
         while self.msgs > 0 && self.base_seq < seq {
-            self.remove(self.base_seq);
+            let first = self.base_seq;
+            self.remove(first);
+            on_removed(first);
             removed += 1;
         }
         if self.msgs == 0 {
