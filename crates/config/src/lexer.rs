@@ -3,8 +3,8 @@
 //!
 //! nats-server's lexer is the specification of the format, so this one keeps its states one for
 //! one (named after them) even where the behaviour is surprising; the surprises are listed in the
-//! crate README. A NUL character is treated as end of input, because Go's lexer uses rune 0 as
-//! its EOF marker and so stops at one too.
+//! crate README. A NUL character compares equal to the end-of-input marker, as rune 0 does in
+//! Go's lexer, so it ends keys and values (and is an error wherever end of input would be).
 
 use std::collections::VecDeque;
 

@@ -184,6 +184,13 @@ const CASES: &[(&str, Expect<'static>)] = &[
     // nats-server 2.9.10: a key with no value inside a map takes the map, at the outer level.
     ("m {a }\n", Tree("{a: {}}")),
     ("m { a = 1,, }", Tree("{,: {a: 1}}")),
+    // More of the lexer's corners, each confirmed against nats-server main's conf package.
+    ("a = 1\u{0}b = 2", Tree("{a: 1, b: 2}")),
+    ("m { /a = 1 }", Tree("{m: {a: 1}}")),
+    ("a = (\r\n)\r\n", Error("/conf/main.conf:3:1: Unexpected EOF processing block.")),
+    ("a = (\nx\n)\u{0}", Tree("{a: \"\\nx\\n\"}")),
+    ("a = 1\nb = $a\na = 2\nc = $a", Tree("{a: 2, b: 1, c: 2}")),
+    ("a 1; b: [x\n y]\n", Tree("{a: 1, b: [\"x\", \"y\"]}")),
     // Syntax errors with positions (the character the lexer stopped at).
     ("port = \n", Error("/conf/main.conf:1:8: Expected value but found new line")),
     ("a = \"x\\q\"", Error("/conf/main.conf:1:8: Invalid escape character 'q'. Only the following escape characters are allowed: \\xXX, \\t, \\n, \\r, \\\", \\\\.")),

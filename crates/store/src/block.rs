@@ -20,6 +20,25 @@ pub(crate) fn file_header() -> [u8; FILE_HEADER_BYTES] {
     header
 }
 
+/// A well-formed block of message records `(seq, timestamp, subject, payload)`, for tests and
+/// fuzzing that start from valid bytes and damage them. Subjects must be valid literals.
+pub fn build<'a>(msgs: impl IntoIterator<Item = (u64, i64, &'a str, &'a [u8])>) -> Vec<u8> {
+    let mut bytes = file_header().to_vec();
+    for (seq, timestamp, subject, payload) in msgs {
+        let record = record::NewRecord {
+            kind: Kind::Msg,
+            flags: 0,
+            seq,
+            timestamp,
+            subject: subject.as_bytes(),
+            headers: b"",
+            payload,
+        };
+        record.encode_into(&mut bytes);
+    }
+    bytes
+}
+
 /// A verified record found by [`scan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedRecord {

@@ -80,7 +80,7 @@ impl ConsumerState {
             u64::from_le_bytes(word)
         });
         let bad = || StoreError::InvalidSnapshot("malformed consumer state");
-        if bytes.len() % 8 != 0 {
+        if !bytes.len().is_multiple_of(8) {
             return Err(bad());
         }
         let mut next = || words.next().ok_or_else(bad);

@@ -46,6 +46,11 @@ pub(crate) struct Block {
     pub len: u64,
     /// Highest sequence any record in the block refers to.
     pub max_seq: u64,
+    /// No message in this block has a lower sequence, and every message in a later block has
+    /// at least this one: how a removed sequence finds its block.
+    pub first_seq: u64,
+    /// Live messages in the block; a sealed block at zero is compacted.
+    pub live_msgs: u64,
 }
 
 /// A JetStream file store (`storage: file`).
@@ -125,6 +130,8 @@ impl FileStore {
             }
         }
         store.flusher.durable_ticket()?.wait()?;
+        store.delete_dead_blocks()?;
+        store.compact_dead_blocks()?;
         Ok((store, report))
     }
 
@@ -211,6 +218,8 @@ impl FileStore {
             file: Arc::new(file),
             len: 0,
             max_seq: 0,
+            first_seq: self.index.last_seq() + 1,
+            live_msgs: 0,
         });
         self.pending.clear();
         self.pending_offset = 0;
@@ -265,6 +274,9 @@ impl FileStore {
         record.encode_into(&mut self.pending);
         block.len += len;
         block.max_seq = block.max_seq.max(record.seq);
+        if record.kind == Kind::Msg {
+            block.live_msgs += 1;
+        }
         let location = Location {
             block: block.id,
             offset: offset as u32,
@@ -284,12 +296,104 @@ impl FileStore {
             self.append(NewRecord::marker(Kind::Floor, base, timestamp))?;
         }
         let removed = std::mem::take(&mut self.removed);
+        for &seq in &removed {
+            self.released(seq);
+        }
         for &seq in removed.iter().filter(|&&seq| seq >= base) {
             self.append(NewRecord::marker(Kind::Tombstone, seq, timestamp))?;
         }
         self.removed = removed;
         self.removed.clear();
-        self.delete_dead_blocks()
+        self.delete_dead_blocks()?;
+        self.compact_dead_blocks()
+    }
+
+    /// Position of the block that holds (or held) message `seq`.
+    fn block_position(&self, seq: u64) -> Option<usize> {
+        self.blocks
+            .partition_point(|block| block.first_seq <= seq)
+            .checked_sub(1)
+    }
+
+    /// The block that holds (or held) message `seq`.
+    fn block_of(&self, seq: u64) -> Option<&Block> {
+        self.block_position(seq)
+            .and_then(|pos| self.blocks.get(pos))
+    }
+
+    /// Counts a removed message against its block.
+    fn released(&mut self, seq: u64) {
+        if let Some(block) = self
+            .block_position(seq)
+            .and_then(|pos| self.blocks.get_mut(pos))
+        {
+            block.live_msgs = block.live_msgs.saturating_sub(1);
+        }
+    }
+
+    /// Empties sealed blocks in the middle of the stream whose messages are all removed (KV
+    /// overwrites, per-subject limits), so their space is reclaimed before the first sequence
+    /// reaches them. Their tombstones for earlier blocks, and their floor, are first appended to
+    /// the last block and fsynced, so no removed message can come back. The emptied file stays
+    /// (header only) so block ids remain contiguous and a gap always means a lost file.
+    pub(crate) fn compact_dead_blocks(&mut self) -> Result<(), StoreError> {
+        let header = FILE_HEADER_BYTES as u64;
+        let dead: Vec<usize> = (0..self.blocks.len().saturating_sub(1))
+            .filter(|&pos| self.blocks[pos].live_msgs == 0 && self.blocks[pos].len > header)
+            .collect();
+        if dead.is_empty() {
+            return Ok(());
+        }
+        let base = self.index.base_seq();
+        let timestamp = self.last_timestamp();
+        for &pos in &dead {
+            let block = &self.blocks[pos];
+            let mut bytes = vec![0u8; block.len as usize];
+            block
+                .file
+                .read_exact_at(&mut bytes, 0)
+                .map_err(StoreError::io("reading a block to compact"))?;
+            let first_seq = block.first_seq;
+            let scan = block::scan(&bytes);
+            let mut has_floor = false;
+            for found in &scan.records {
+                match found.header.kind {
+                    Kind::Tombstone
+                        if found.seq() >= base
+                            && found.seq() < first_seq
+                            && self
+                                .block_of(found.seq())
+                                .is_some_and(|target| target.len > header) =>
+                    {
+                        self.append(NewRecord::marker(Kind::Tombstone, found.seq(), timestamp))?;
+                    }
+                    Kind::Floor => has_floor = true,
+                    _ => {}
+                }
+            }
+            if has_floor && base > 1 {
+                self.append(NewRecord::marker(Kind::Floor, base, timestamp))?;
+            }
+        }
+        self.sync_all()?;
+        for pos in dead {
+            let block = &mut self.blocks[pos];
+            block
+                .file
+                .set_len(header)
+                .map_err(StoreError::io("compacting a block"))?;
+            block.len = header;
+            block.max_seq = 0;
+            tracing::debug!(
+                block = block.id,
+                "compacted a block whose messages were all removed"
+            );
+            let file = block.file.clone();
+            self.flusher.mark_dirty(&file);
+        }
+        // Later passes drop tombstones aimed at these blocks, so the truncation must be durable
+        // before any such pass runs.
+        self.sync_all()
     }
 
     fn delete_dead_blocks(&mut self) -> Result<(), StoreError> {
@@ -535,8 +639,12 @@ impl MessageStore for FileStore {
         self.check_writable()?;
         let old_base = self.index.base_seq();
         let timestamp = self.last_timestamp();
+        self.removed.clear();
         let purged = match self.index.plan_purge(request) {
-            PurgePlan::Below(seq) => self.index.remove_below(seq),
+            PurgePlan::Below(seq) => {
+                let removed = &mut self.removed;
+                self.index.remove_below(seq, |seq| removed.push(seq))
+            }
             PurgePlan::Seqs(seqs) => {
                 for seq in seqs {
                     if self.index.remove(seq).is_some() {
@@ -554,7 +662,9 @@ impl MessageStore for FileStore {
         self.check_writable()?;
         let old_base = self.index.base_seq();
         let timestamp = self.last_timestamp();
-        let purged = self.index.remove_below(seq);
+        self.removed.clear();
+        let removed = &mut self.removed;
+        let purged = self.index.remove_below(seq, |seq| removed.push(seq));
         self.index.skip_to(seq);
         self.record_removals(old_base, timestamp)?;
         Ok(purged)

@@ -5,10 +5,10 @@
 //! Each subject keeps its live sequences in ascending order, so last-by-subject and filtered reads
 //! never scan the stream. Pure data structure: no I/O, no clock.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::subject;
+use crate::subjects::Subjects;
 use crate::{PurgeRequest, StreamState};
 
 /// Subject id marking a slot that is no longer live.
@@ -30,70 +30,6 @@ pub(crate) struct Slot<T> {
 impl<T> Slot<T> {
     fn is_live(&self) -> bool {
         self.subject != DELETED
-    }
-}
-
-/// A subject with live messages and their sequences in ascending order.
-#[derive(Debug)]
-struct SubjectEntry {
-    name: Arc<str>,
-    seqs: VecDeque<u64>,
-}
-
-/// Interned subjects: a subject id is stable while the subject has live messages.
-#[derive(Debug, Default)]
-struct Subjects {
-    ids: HashMap<Arc<str>, u32>,
-    entries: Vec<SubjectEntry>,
-    free_ids: Vec<u32>,
-}
-
-impl Subjects {
-    fn intern(&mut self, subject: &str) -> u32 {
-        if let Some(&id) = self.ids.get(subject) {
-            return id;
-        }
-        let name: Arc<str> = Arc::from(subject);
-        let entry = SubjectEntry {
-            name: name.clone(),
-            seqs: VecDeque::new(),
-        };
-        let id = match self.free_ids.pop() {
-            Some(id) => {
-                self.entries[id as usize] = entry;
-                id
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as u32
-            }
-        };
-        self.ids.insert(name, id);
-        id
-    }
-
-    fn remove_seq(&mut self, id: u32, seq: u64) {
-        let entry = &mut self.entries[id as usize];
-        // Removal is usually the subject's oldest message (limits, expiry, purge).
-        if entry.seqs.front() == Some(&seq) {
-            entry.seqs.pop_front();
-        } else if let Ok(pos) = entry.seqs.binary_search(&seq) {
-            entry.seqs.remove(pos);
-        }
-        if entry.seqs.is_empty() {
-            let name = std::mem::replace(&mut entry.name, Arc::from(""));
-            self.ids.remove(&name);
-            self.free_ids.push(id);
-        }
-    }
-
-    fn live(&self) -> impl Iterator<Item = &SubjectEntry> {
-        self.entries.iter().filter(|entry| !entry.seqs.is_empty())
-    }
-
-    fn matching<'a>(&'a self, filter: &'a str) -> impl Iterator<Item = &'a SubjectEntry> + 'a {
-        self.live()
-            .filter(move |entry| subject::matches(filter, &entry.name))
     }
 }
 
@@ -231,11 +167,14 @@ impl<T: Default> Index<T> {
         Some(slot)
     }
 
-    /// Removes every live message below `seq`; returns how many.
-    pub fn remove_below(&mut self, seq: u64) -> u64 {
+    /// Removes every live message below `seq`, telling `on_removed` each sequence; returns how
+    /// many.
+    pub fn remove_below(&mut self, seq: u64, mut on_removed: impl FnMut(u64)) -> u64 {
         let mut removed = 0;
         while self.msgs > 0 && self.base_seq < seq {
-            self.remove(self.base_seq);
+            let first = self.base_seq;
+            self.remove(first);
+            on_removed(first);
             removed += 1;
         }
         if self.msgs == 0 {
@@ -263,14 +202,17 @@ impl<T: Default> Index<T> {
             let id = *self.subjects.ids.get(filter)?;
             return first_at_or_after(&self.subjects.entries[id as usize].seqs, start);
         }
-        // Either ask each matching subject for its first sequence at or after `start`, or walk the
-        // slots; pick whichever touches less. A walk memoizes the match result per subject id.
+        // Either ask each matching subject for its first sequence at or after `start` (the trie
+        // finds them without looking at the others), or, when matches are dense, walk the slots
+        // memoizing the match per subject id; pick whichever touches less.
         let remaining = self.last_seq - start + 1;
-        if (self.subjects.ids.len() as u64) < remaining / 4 {
-            return self
-                .subjects
-                .matching(filter)
-                .filter_map(|entry| first_at_or_after(&entry.seqs, start))
+        let matching = self.subjects.matching_ids(filter);
+        if (matching.len() as u64).saturating_mul(16) < remaining {
+            return matching
+                .iter()
+                .filter_map(|&id| {
+                    first_at_or_after(&self.subjects.entries[id as usize].seqs, start)
+                })
                 .min();
         }
         let mut verdicts = vec![0u8; self.subjects.entries.len()];

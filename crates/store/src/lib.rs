@@ -23,6 +23,7 @@ mod record;
 mod recovery;
 mod snapshot;
 mod subject;
+mod subjects;
 mod sync;
 
 pub use api::{msg_size, MessageStore, PurgeRequest, StoredMsg, StreamState, MSG_OVERHEAD_BYTES};

@@ -131,7 +131,7 @@ impl MessageStore for MemoryStore {
             crate::subject::check_filter(filter)?;
         }
         Ok(match self.index.plan_purge(request) {
-            PurgePlan::Below(seq) => self.index.remove_below(seq),
+            PurgePlan::Below(seq) => self.index.remove_below(seq, drop),
             PurgePlan::Seqs(seqs) => seqs
                 .into_iter()
                 .filter(|&seq| self.index.remove(seq).is_some())
@@ -140,7 +140,7 @@ impl MessageStore for MemoryStore {
     }
 
     fn compact(&mut self, seq: u64) -> Result<u64, StoreError> {
-        let removed = self.index.remove_below(seq);
+        let removed = self.index.remove_below(seq, drop);
         self.index.skip_to(seq);
         Ok(removed)
     }

@@ -73,6 +73,13 @@ pub(crate) fn recover(store: &mut FileStore) -> Result<RecoveryReport, StoreErro
     for id in ids {
         recover_block(store, id, Some(id) == last, &mut report)?;
     }
+    // Live messages per block, once the whole log has been replayed.
+    for (_, slot) in store.index.live() {
+        let id = slot.value.block;
+        if let Ok(pos) = store.blocks.binary_search_by_key(&id, |block| block.id) {
+            store.blocks[pos].live_msgs += 1;
+        }
+    }
     Ok(report)
 }
 
@@ -86,6 +93,7 @@ fn recover_block(
     let bytes = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
     report.blocks += 1;
     let scan = block::scan(&bytes);
+    let first_seq = store.index.last_seq() + 1;
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -123,6 +131,8 @@ fn recover_block(
             file: Arc::new(file),
             len,
             max_seq,
+            first_seq,
+            live_msgs: 0,
         });
         return Ok(());
     }
@@ -213,7 +223,7 @@ fn recover_block(
                 store.index.remove(header.seq);
             }
             Kind::Floor => {
-                store.index.remove_below(header.seq);
+                store.index.remove_below(header.seq, drop);
                 store.index.skip_to(header.seq);
             }
         }
@@ -227,6 +237,8 @@ fn recover_block(
         file: Arc::new(file),
         len: scan.valid_len as u64,
         max_seq,
+        first_seq,
+        live_msgs: 0,
     });
     Ok(())
 }

@@ -388,3 +388,29 @@ fn corruption_after_open_is_never_served() {
     }
     assert_eq!(store.load(4).unwrap(), original[3]);
 }
+
+#[test]
+fn erased_bytes_are_gone_from_disk_and_stay_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = FileStore::open(dir.path(), config()).unwrap();
+    store
+        .store("secrets.a", b"", b"TOP-SECRET-PAYLOAD", 1)
+        .unwrap();
+    store.store("secrets.b", b"", b"kept", 2).unwrap();
+    store.sync().unwrap().wait().unwrap();
+    assert!(store.remove(1, true).unwrap());
+    store.sync().unwrap().wait().unwrap();
+    drop(store);
+    let on_disk: Vec<u8> = blocks(dir.path())
+        .iter()
+        .flat_map(|path| fs::read(path).unwrap())
+        .collect();
+    assert!(
+        !on_disk.windows(18).any(|w| w == b"TOP-SECRET-PAYLOAD"),
+        "erased payload still on disk"
+    );
+    let (store, report, _) = open_logged(dir.path());
+    assert_eq!(report.quarantined_regions, 0, "{report:?}");
+    assert!(matches!(store.load(1), Err(StoreError::NotFound)));
+    assert_eq!(store.load(2).unwrap().payload.as_ref(), b"kept");
+}
