@@ -64,6 +64,22 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// Write the process id here at start.
     pub pid_file: Option<PathBuf>,
+    /// Rotate the log file when it grows past this many bytes; 0 means never.
+    pub log_size_limit: u64,
+    /// The interface the HTTP monitoring listener binds (nats-server: same as `host`).
+    pub http_host: String,
+    /// The HTTP monitoring port; `None` means no HTTP monitoring.
+    pub http_port: Option<ListenPort>,
+    /// The HTTPS monitoring port; `None` means no HTTPS monitoring.
+    pub https_port: Option<ListenPort>,
+    /// A path prefix for every monitoring endpoint.
+    pub http_base_path: String,
+    /// Over how long lame duck mode closes the remaining clients.
+    pub lame_duck_duration: Duration,
+    /// How long lame duck mode waits before it starts closing clients.
+    pub lame_duck_grace_period: Duration,
+    /// The configuration file the options came from, if any.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -88,6 +104,14 @@ impl Default for Options {
             logtime: true,
             log_file: None,
             pid_file: None,
+            log_size_limit: 0,
+            http_host: String::new(),
+            http_port: None,
+            https_port: None,
+            http_base_path: String::new(),
+            lame_duck_duration: Duration::from_secs(120),
+            lame_duck_grace_period: Duration::from_secs(10),
+            config_file: None,
         }
     }
 }

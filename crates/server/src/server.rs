@@ -4,7 +4,7 @@ use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
 use crate::options::{ListenPort, Options};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -53,7 +53,10 @@ pub struct ServerStats {
 
 /// State every connection shares.
 pub(crate) struct ServerState {
-    pub options: Options,
+    /// The options in force; replaced whole on reload.
+    options: RwLock<Arc<Options>>,
+    /// Bumped on every reload, so connections refresh their copy once per read batch.
+    options_generation: AtomicU64,
     pub server_id: String,
     pub server_name: String,
     pub port: u16,
@@ -66,6 +69,22 @@ pub(crate) struct ServerState {
 }
 
 impl ServerState {
+    /// The options in force.
+    pub fn options(&self) -> Arc<Options> {
+        Arc::clone(&self.options.read())
+    }
+
+    /// Changes whenever the options are replaced.
+    pub fn options_generation(&self) -> u64 {
+        self.options_generation.load(Ordering::Acquire)
+    }
+
+    /// Puts new options in force for every connection.
+    pub fn replace_options(&self, options: Options) {
+        *self.options.write() = Arc::new(options);
+        self.options_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Milliseconds since the server started: a cheap clock for activity stamps.
     pub fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
@@ -82,16 +101,17 @@ impl ServerState {
 
     /// The INFO JSON for one connection.
     pub fn client_info_json(&self, client_id: u64, peer: &SocketAddr) -> Vec<u8> {
+        let options = self.options();
         let info = ServerInfo {
             server_id: self.server_id.clone(),
             server_name: self.server_name.clone(),
             version: NATS_COMPATIBLE_VERSION.to_string(),
             proto: PROTOCOL_VERSION,
             go: format!("natrium {}", env!("CARGO_PKG_VERSION")),
-            host: self.options.host.clone(),
+            host: options.host.clone(),
             port: self.port,
-            headers: self.options.headers,
-            max_payload: self.options.max_payload,
+            headers: options.headers,
+            max_payload: options.max_payload,
             client_id,
             client_ip: peer.ip().to_string(),
             connect_urls: Vec::new(),
@@ -102,7 +122,7 @@ impl ServerState {
     /// Adds a connection unless the server is at `max_connections`.
     pub fn register_client(&self, client: &Arc<ClientShared>) -> bool {
         let mut clients = self.clients.lock();
-        if clients.len() >= self.options.max_connections {
+        if clients.len() >= self.options().max_connections {
             return false;
         }
         clients.insert(client.id, Arc::clone(client));
@@ -165,7 +185,8 @@ impl Server {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x5EED);
         let state = Arc::new(ServerState {
-            options,
+            options: RwLock::new(Arc::new(options)),
+            options_generation: AtomicU64::new(0),
             server_id,
             server_name,
             port,

@@ -3,6 +3,7 @@
 use super::{writer, ClientShared, CloseReason, Queued};
 use crate::account::Account;
 use crate::info::ConnectOptions;
+use crate::options::Options;
 use crate::server::ServerState;
 use crate::subscription::{Subscription, SubscriptionRef};
 use bytes::{Buf, BytesMut};
@@ -35,6 +36,9 @@ pub(crate) struct Connection {
     subscriptions: HashMap<Box<[u8]>, SubscriptionRef>,
     pub(super) cache: MatchCache<SubscriptionRef>,
     pub(super) connect: ConnectOptions,
+    /// The server options as of the last read batch (reloads take effect between batches).
+    pub(super) options: Arc<Options>,
+    options_generation: u64,
     limits: ParserLimits,
     trace: bool,
     /// Connections given data during this read batch, woken once at its end.
@@ -89,12 +93,14 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
 
 impl Connection {
     fn new(server: Arc<ServerState>, shared: Arc<ClientShared>, label: String) -> Self {
+        let options_generation = server.options_generation();
+        let options = server.options();
         let limits = ParserLimits {
-            max_control_line: server.options.max_control_line,
-            max_payload: server.options.max_payload,
+            max_control_line: options.max_control_line,
+            max_payload: options.max_payload,
             headers: false,
         };
-        let trace = server.options.trace;
+        let trace = options.trace;
         let queue_rng = server.seed_for(shared.id);
         Connection {
             account: Arc::clone(&server.global_account),
@@ -104,6 +110,8 @@ impl Connection {
             subscriptions: HashMap::new(),
             cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
             connect: ConnectOptions::default(),
+            options,
+            options_generation,
             limits,
             trace,
             pending_flush: Vec::new(),
@@ -142,6 +150,7 @@ impl Connection {
             self.shared
                 .last_activity_ms
                 .store(self.server.now_ms(), Ordering::Relaxed);
+            self.refresh_options();
             let outcome = self.process_buffer(&buf);
             self.end_batch();
             if !self.stalled_on.is_empty() {
@@ -172,6 +181,19 @@ impl Connection {
                 return;
             }
         }
+    }
+
+    /// Picks up reloaded options: one atomic load per read batch when nothing changed.
+    fn refresh_options(&mut self) {
+        let generation = self.server.options_generation();
+        if generation == self.options_generation {
+            return;
+        }
+        self.options_generation = generation;
+        self.options = self.server.options();
+        self.limits.max_control_line = self.options.max_control_line;
+        self.limits.max_payload = self.options.max_payload;
+        self.trace = self.options.trace;
     }
 
     /// Handles every complete op in `buf`; returns how many bytes they used.
@@ -272,7 +294,7 @@ impl Connection {
             self.send_err(errors::INVALID_CLIENT_PROTOCOL);
             return Err(CloseReason::BadClientProtocolVersion);
         }
-        let headers = connect.headers && self.server.options.headers;
+        let headers = connect.headers && self.options.headers;
         if connect.no_responders && !headers {
             self.send_err(errors::NO_RESPONDERS_REQUIRES_HEADERS);
             return Err(CloseReason::NoRespondersRequiresHeaders);
@@ -308,7 +330,7 @@ impl Connection {
     }
 
     fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
-        let max = self.server.options.max_subscriptions;
+        let max = self.options.max_subscriptions;
         if max > 0 && self.subscriptions.len() >= max {
             self.subscriptions
                 .retain(|_, sub| !sub.removed.load(Ordering::Acquire));

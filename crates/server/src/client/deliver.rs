@@ -66,7 +66,7 @@ impl Connection {
         if !allowed {
             return false;
         }
-        let max_pending = self.server.options.max_pending;
+        let max_pending = self.options.max_pending;
         let header_len = publish.header_len.unwrap_or(0);
         let queued = if header_len > 0 && client.headers.load(Ordering::Relaxed) {
             let sizes = (publish.header_token, publish.size_token);

@@ -23,12 +23,13 @@ pub(crate) async fn write_loop(
     shared: Arc<ClientShared>,
     socket: Arc<TcpStream>,
 ) {
-    let options = &server.options;
     let mut batch: Vec<u8> = Vec::new();
-    let mut next_ping = Instant::now() + options.ping_interval;
+    let mut next_ping = Instant::now() + server.options().ping_interval;
     let mut first_ping_armed = false;
     let mut first_ping_due = false;
     loop {
+        // Once per wake, so a reload's new limits apply from the next batch on.
+        let options = server.options();
         let closing = {
             let mut state = shared.outbound.lock();
             std::mem::swap(&mut state.buf, &mut batch);
@@ -90,7 +91,7 @@ pub(crate) async fn write_loop(
 
 /// Sends a PING, or ends a connection whose PINGs have gone unanswered too long.
 fn ping_timer(server: &ServerState, shared: &ClientShared, first: bool) {
-    let options = &server.options;
+    let options = server.options();
     let idle_ms = server
         .now_ms()
         .saturating_sub(shared.last_activity_ms.load(Ordering::Relaxed));
