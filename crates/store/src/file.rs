@@ -18,6 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::block::{self, FILE_HEADER_BYTES};
+use crate::compress::Compression;
 use crate::index::{Index, PurgePlan};
 use crate::record::{self, Kind, NewRecord, FLAG_ERASED};
 use crate::sync::Flusher;
@@ -51,6 +52,8 @@ pub(crate) struct Block {
     pub first_seq: u64,
     /// Live messages in the block; a sealed block at zero is compacted.
     pub live_msgs: u64,
+    /// The file holds the block LZ4-compressed (sealed blocks only).
+    pub compressed: bool,
 }
 
 /// A JetStream file store (`storage: file`).
@@ -66,6 +69,8 @@ pub struct FileStore {
     pub(crate) dir_handle: Arc<File>,
     pub(crate) flusher: Flusher,
     pub(crate) consumers: std::collections::HashMap<String, crate::consumer::ConsumerFile>,
+    /// The last compressed block read, decompressed.
+    pub(crate) decompressed: std::sync::Mutex<Option<(u32, Arc<Vec<u8>>)>>,
     removed: Vec<u64>,
 }
 
@@ -103,11 +108,15 @@ impl FileStore {
             dir_handle,
             flusher,
             consumers: Default::default(),
+            decompressed: Default::default(),
             removed: Vec::new(),
         };
         let report = crate::recovery::recover(&mut store)?;
-        if store.blocks.is_empty() {
-            store.new_block(1)?;
+        // Appends go to a fresh block if the last one was sealed and compressed just before a
+        // crash: compressed files are never appended to.
+        if store.blocks.back().is_none_or(|block| block.compressed) {
+            let next_id = store.blocks.back().map_or(1, |block| block.id + 1);
+            store.new_block(next_id)?;
         }
         store.pending_offset =
             store.blocks.back().map_or(0, |block| block.len) - store.pending.len() as u64;
@@ -220,6 +229,7 @@ impl FileStore {
             max_seq: 0,
             first_seq: self.index.last_seq() + 1,
             live_msgs: 0,
+            compressed: false,
         });
         self.pending.clear();
         self.pending_offset = 0;
@@ -264,6 +274,9 @@ impl FileStore {
         });
         if needs_new_block {
             self.write_pending()?;
+            if self.config.compression != Compression::None && !self.blocks.is_empty() {
+                self.seal_block(self.blocks.len() - 1)?;
+            }
             let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
             self.new_block(next_id)?;
         }
@@ -348,11 +361,16 @@ impl FileStore {
         let timestamp = self.last_timestamp();
         for &pos in &dead {
             let block = &self.blocks[pos];
-            let mut bytes = vec![0u8; block.len as usize];
-            block
-                .file
-                .read_exact_at(&mut bytes, 0)
-                .map_err(StoreError::io("reading a block to compact"))?;
+            let bytes = if block.compressed {
+                self.decompressed(block.id, &block.file)?.as_ref().clone()
+            } else {
+                let mut bytes = vec![0u8; block.len as usize];
+                block
+                    .file
+                    .read_exact_at(&mut bytes, 0)
+                    .map_err(StoreError::io("reading a block to compact"))?;
+                bytes
+            };
             let first_seq = block.first_seq;
             let scan = block::scan(&bytes);
             let mut has_floor = false;
@@ -378,12 +396,18 @@ impl FileStore {
         self.sync_all()?;
         for pos in dead {
             let block = &mut self.blocks[pos];
+            // Rewrite the header too: a compressed block becomes a plain, empty one.
             block
                 .file
-                .set_len(header)
+                .set_len(0)
+                .and_then(|()| block.file.write_all_at(&block::file_header(), 0))
                 .map_err(StoreError::io("compacting a block"))?;
             block.len = header;
             block.max_seq = 0;
+            block.compressed = false;
+            let id = block.id;
+            self.forget_decompressed(id);
+            let block = &self.blocks[pos];
             tracing::debug!(
                 block = block.id,
                 "compacted a block whose messages were all removed"
@@ -441,6 +465,13 @@ impl FileStore {
                 .pending
                 .get(start..start + bytes.len())
                 .ok_or(StoreError::NotFound)?;
+            bytes.copy_from_slice(source);
+        } else if block.compressed {
+            let plain = self.decompressed(block.id, &block.file)?;
+            let start = offset as usize;
+            let source = plain
+                .get(start..start + bytes.len())
+                .ok_or(StoreError::Corrupt { seq: 0 })?;
             bytes.copy_from_slice(source);
         } else {
             block
@@ -523,6 +554,17 @@ impl FileStore {
             return Ok(());
         }
         let block = self.block(location.block).ok_or(StoreError::NotFound)?;
+        if block.compressed {
+            let mut plain = self.decompressed(block.id, &block.file)?.as_ref().clone();
+            if let Some(target) = plain.get_mut(offset as usize..offset as usize + bytes.len()) {
+                target.copy_from_slice(&bytes);
+            }
+            let pos = self
+                .blocks
+                .binary_search_by_key(&location.block, |block| block.id)
+                .unwrap_or(0);
+            return self.replace_compressed(pos, &plain);
+        }
         block
             .file
             .write_all_at(&bytes, offset)

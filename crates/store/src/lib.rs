@@ -12,6 +12,7 @@
 mod api;
 pub mod block;
 mod command;
+mod compress;
 mod config;
 mod consumer;
 mod error;
@@ -28,6 +29,7 @@ mod sync;
 
 pub use api::{msg_size, MessageStore, PurgeRequest, StoredMsg, StreamState, MSG_OVERHEAD_BYTES};
 pub use command::{Command, Outcome};
+pub use compress::Compression;
 pub use config::{DiscardPolicy, FileStoreConfig, StoreConfig, SyncPolicy};
 pub use consumer::{ConsumerState, Pending, SequencePair};
 pub use error::StoreError;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::block::{self, Damage, FILE_HEADER_BYTES};
 use crate::file::{Block, FileStore, Location};
 use crate::record::{Kind, FLAG_ERASED, HEADER_BYTES};
-use crate::{msg_size, StoreError};
+use crate::{compress, msg_size, StoreError};
 
 /// What recovery found and repaired. Every item here was also logged with `tracing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct RecoveryReport {
     pub quarantined_regions: usize,
     /// Sequences whose record was damaged; they read as deleted.
     pub lost_seqs: Vec<u64>,
+    /// Compressed blocks whose data failed its checksum; all their messages are lost.
+    pub damaged_compressed_blocks: usize,
     /// Block files with a damaged file header (rewritten).
     pub bad_file_headers: usize,
     /// Block files that held no valid record (zero-length or all damage), reset to empty.
@@ -54,6 +56,13 @@ pub(crate) fn recover(store: &mut FileStore) -> Result<RecoveryReport, StoreErro
         let entry = entry.map_err(StoreError::io("listing block files"))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        if name.ends_with(".blk.tmp") {
+            // A block compression interrupted before its rename: the plain block is intact.
+            tracing::debug!(file = %name, "removing an unfinished compressed block");
+            fs::remove_file(entry.path())
+                .map_err(StoreError::io("removing an unfinished block"))?;
+            continue;
+        }
         match name
             .strip_suffix(".blk")
             .and_then(|id| id.parse::<u32>().ok())
@@ -90,10 +99,45 @@ fn recover_block(
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     let path = FileStore::block_path(&store.dir, id);
-    let bytes = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
+    let raw = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
     report.blocks += 1;
-    let scan = block::scan(&bytes);
     let first_seq = store.index.last_seq() + 1;
+    let (bytes, compressed) = match compress::decode(&raw, store.decompressed_len_max()) {
+        Ok(Some(plain)) => (plain, true),
+        Ok(None) => (raw, false),
+        Err(compress::Damaged) => {
+            // One bad bit in compressed data loses the block: records cannot be resynchronised.
+            tracing::warn!(
+                block = id,
+                len = raw.len(),
+                "compressed block failed its checksum; quarantined, its messages are lost"
+            );
+            quarantine(store, id, 0, &raw, report);
+            report.damaged_compressed_blocks += 1;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(StoreError::io("opening a block file"))?;
+            file.set_len(0)
+                .map_err(StoreError::io("resetting a block file"))?;
+            file.write_all_at(&block::file_header(), 0)
+                .map_err(StoreError::io("resetting a block file"))?;
+            let len = FILE_HEADER_BYTES as u64;
+            let file = Arc::new(file);
+            store.blocks.push_back(Block {
+                id,
+                file,
+                len,
+                max_seq: 0,
+                first_seq,
+                live_msgs: 0,
+                compressed: false,
+            });
+            return Ok(());
+        }
+    };
+    let scan = block::scan(&bytes);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -133,6 +177,7 @@ fn recover_block(
             max_seq,
             first_seq,
             live_msgs: 0,
+            compressed: false,
         });
         return Ok(());
     }
@@ -143,8 +188,10 @@ fn recover_block(
             Damage::FileHeader => {
                 tracing::warn!(block = id, "block file header damaged; rewritten");
                 report.bad_file_headers += 1;
-                file.write_all_at(&block::file_header(), 0)
-                    .map_err(StoreError::io("repairing a block header"))?;
+                if !compressed {
+                    file.write_all_at(&block::file_header(), 0)
+                        .map_err(StoreError::io("repairing a block header"))?;
+                }
             }
             Damage::Region { offset, len } => {
                 tracing::warn!(
@@ -183,8 +230,10 @@ fn recover_block(
                 if offset > FILE_HEADER_BYTES {
                     report.truncated_bytes += len as u64;
                 }
-                file.set_len(offset as u64)
-                    .map_err(StoreError::io("truncating a torn tail"))?;
+                if !compressed {
+                    file.set_len(offset as u64)
+                        .map_err(StoreError::io("truncating a torn tail"))?;
+                }
             }
         }
     }
@@ -239,6 +288,7 @@ fn recover_block(
         max_seq,
         first_seq,
         live_msgs: 0,
+        compressed,
     });
     Ok(())
 }
