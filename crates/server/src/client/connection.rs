@@ -60,10 +60,15 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let socket = Arc::new(stream);
     let label = format!("{peer} - cid:{id}");
-    let shared = Arc::new(ClientShared::new(id, label.clone(), Arc::clone(&socket)));
+    let shared = Arc::new(ClientShared::new(
+        id,
+        peer,
+        label.clone(),
+        Arc::clone(&socket),
+    ));
     debug!("{label} - Client connection created");
 
-    let info = server.client_info_json(id, &peer);
+    let info = server.client_info_json(id, &peer, false);
     shared.send_now(|out| encode::write_info(out, &info));
     let writer = tokio::spawn(writer::write_loop(
         Arc::clone(&server),
@@ -320,6 +325,9 @@ impl Connection {
             self.shared.set_label(label.clone());
             self.label = label.into();
         }
+        self.shared
+            .info_updates
+            .store(connect.protocol >= 1, Ordering::Release);
         self.connect = connect;
         self.shared.connect_received.store(true, Ordering::Release);
         self.shared.wake_writer.notify_one();

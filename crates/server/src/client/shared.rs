@@ -6,6 +6,7 @@
 
 use super::CloseReason;
 use parking_lot::Mutex;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpStream;
@@ -41,6 +42,10 @@ pub(crate) struct OutboundState {
 pub struct ClientShared {
     /// The connection id (`cid`).
     pub id: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// Set at CONNECT for clients (protocol 1) that accept INFO updates later on.
+    pub info_updates: AtomicBool,
     /// `ip:port - cid:N`, plus the client's name once known: the prefix of its log lines.
     label: Mutex<Arc<str>>,
     /// Whether the client accepts HMSG; messages with headers are stripped otherwise.
@@ -62,9 +67,11 @@ pub struct ClientShared {
 }
 
 impl ClientShared {
-    pub(crate) fn new(id: u64, label: String, socket: Arc<TcpStream>) -> Self {
+    pub(crate) fn new(id: u64, peer: SocketAddr, label: String, socket: Arc<TcpStream>) -> Self {
         ClientShared {
             id,
+            peer,
+            info_updates: AtomicBool::new(false),
             label: Mutex::new(label.into()),
             headers: AtomicBool::new(false),
             pings_outstanding: AtomicU32::new(0),
