@@ -178,6 +178,16 @@ pub fn scan(bytes: &[u8]) -> BlockScan {
     scan
 }
 
+/// Scans a block file as stored: decompresses it first if it is a compressed block. `None` if
+/// it is compressed and its data fails the checksum (the whole block is lost).
+pub fn scan_file(raw: &[u8]) -> Option<BlockScan> {
+    match crate::compress::decode(raw, 1 << 30) {
+        Ok(Some(plain)) => Some(scan(&plain)),
+        Ok(None) => Some(scan(raw)),
+        Err(_) => None,
+    }
+}
+
 fn valid_subject(subject: &[u8]) -> bool {
     std::str::from_utf8(subject).is_ok_and(crate::subject::is_valid_literal)
 }

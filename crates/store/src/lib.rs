@@ -20,6 +20,7 @@ mod file;
 mod index;
 mod limits;
 mod memory;
+mod reclaim;
 mod record;
 mod recovery;
 mod snapshot;
