@@ -238,3 +238,53 @@ async fn lame_duck_mode_warns_clients_refuses_new_ones_and_exits() {
         "server exited"
     );
 }
+
+#[tokio::test]
+async fn log_file_rotates_at_its_size_limit_and_reopens_on_sigusr1() {
+    let scratch = Scratch::new("logs");
+    let log = scratch.path("natrium.log");
+    let file = scratch.write(
+        "server.conf",
+        &format!(
+            "logfile: \"{}\"\nlogfile_size_limit: 2KB\ndebug: true\n",
+            log.display()
+        ),
+    );
+    let server = TestServer::start_with(&["-c", file.to_str().unwrap()]).await;
+    // Each connection logs a few debug lines; enough of them pass 2 KB.
+    for _ in 0..20 {
+        let client = server.connect().await;
+        settle(&client).await;
+    }
+    let rotated = within("rotation", async {
+        loop {
+            let backups = std::fs::read_dir(&scratch.0)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("natrium.log."))
+                .count();
+            if backups > 0 {
+                return backups;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(rotated >= 1);
+    assert!(std::fs::metadata(&log).unwrap().len() <= 2048);
+
+    // An outside tool moves the log away; SIGUSR1 makes the server write a new one.
+    let moved = scratch.path("moved.log");
+    std::fs::rename(&log, &moved).unwrap();
+    send_signal(server.pid(), libc::SIGUSR1);
+    within("reopen", async {
+        loop {
+            let _client = server.connect().await;
+            if log.exists() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
