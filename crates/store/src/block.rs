@@ -129,7 +129,10 @@ pub fn scan(bytes: &[u8]) -> BlockScan {
         match record::decode(&bytes[pos..]) {
             Ok(found) => {
                 let len = found.header.record_len();
-                if found.header.kind == Kind::Msg && !valid_subject(found.subject) {
+                // Sealed and erased records carry no readable subject.
+                let opaque =
+                    found.header.flags & (record::FLAG_ENCRYPTED | record::FLAG_ERASED) != 0;
+                if found.header.kind == Kind::Msg && !opaque && !valid_subject(found.subject) {
                     scan.damage.push(Damage::Record {
                         offset: pos,
                         len,

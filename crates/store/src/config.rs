@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{Compression, StoreError};
+use crate::{Compression, EncryptionKey, StoreError};
 
 /// What to do when a limit is reached (JetStream `discard`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,6 +86,8 @@ pub struct FileStoreConfig {
     pub write_buffer_bytes_max: usize,
     /// Compression applied to a block when it is sealed.
     pub compression: Compression,
+    /// Encrypts message bodies at rest when set.
+    pub encryption_key: Option<EncryptionKey>,
 }
 
 impl Default for FileStoreConfig {
@@ -96,6 +98,7 @@ impl Default for FileStoreConfig {
             sync: SyncPolicy::Always,
             write_buffer_bytes_max: 256 * 1024,
             compression: Compression::None,
+            encryption_key: None,
         }
     }
 }

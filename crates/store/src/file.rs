@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::block::{self, FILE_HEADER_BYTES};
+use crate::block;
 use crate::compress::Compression;
+use crate::encrypt;
 use crate::index::{Index, PurgePlan};
-use crate::record::{self, Kind, NewRecord, FLAG_ERASED};
+use crate::record::{self, Kind, NewRecord, FLAG_ENCRYPTED, FLAG_ERASED};
 use crate::sync::Flusher;
 use crate::{limits, snapshot, FileStoreConfig, MessageStore, PurgeRequest, StoreError, StoredMsg};
 use crate::{StreamState, SyncTicket};
@@ -54,6 +55,10 @@ pub(crate) struct Block {
     pub live_msgs: u64,
     /// The file holds the block LZ4-compressed (sealed blocks only).
     pub compressed: bool,
+    /// Encryption salt of the block's messages (0 for a plain block).
+    pub salt: u64,
+    /// Where the first message goes: after the file header and the salt record, if any.
+    pub data_start: u64,
 }
 
 /// A JetStream file store (`storage: file`).
@@ -113,8 +118,10 @@ impl FileStore {
         };
         let report = crate::recovery::recover(&mut store)?;
         // Appends go to a fresh block if the last one was sealed and compressed just before a
-        // crash: compressed files are never appended to.
-        if store.blocks.back().is_none_or(|block| block.compressed) {
+        // crash (compressed files are never appended to), and always when encrypting, so a
+        // sequence reused after a torn tail is sealed under a fresh salt.
+        let encrypting = store.config.encryption_key.is_some();
+        if encrypting || store.blocks.back().is_none_or(|block| block.compressed) {
             let next_id = store.blocks.back().map_or(1, |block| block.id + 1);
             store.new_block(next_id)?;
         }
@@ -156,16 +163,13 @@ impl FileStore {
         }
         snapshot::read(input, |event| match event {
             snapshot::Event::Msg(msg) => {
-                let record = NewRecord {
-                    kind: Kind::Msg,
-                    flags: 0,
-                    seq: msg.seq,
-                    timestamp: msg.timestamp,
-                    subject: msg.subject.as_bytes(),
-                    headers: &msg.headers,
-                    payload: &msg.payload,
-                };
-                let location = store.append(record)?;
+                let location = store.append_msg(
+                    msg.seq,
+                    &msg.subject,
+                    &msg.headers,
+                    &msg.payload,
+                    msg.timestamp,
+                )?;
                 let size = crate::msg_size(&msg.subject, &msg.headers, &msg.payload);
                 store
                     .index
@@ -230,12 +234,25 @@ impl FileStore {
             first_seq: self.index.last_seq() + 1,
             live_msgs: 0,
             compressed: false,
+            salt: 0,
+            data_start: 0,
         });
         self.pending.clear();
         self.pending_offset = 0;
         self.pending.extend_from_slice(&block::file_header());
+        let salt = match self.config.encryption_key {
+            Some(_) => {
+                let salt = encrypt::random_salt()?;
+                NewRecord::marker(Kind::Salt, salt, 0).encode_into(&mut self.pending);
+                salt
+            }
+            None => 0,
+        };
+        let len = self.pending.len() as u64;
         if let Some(block) = self.blocks.back_mut() {
-            block.len = FILE_HEADER_BYTES as u64;
+            block.len = len;
+            block.data_start = len;
+            block.salt = salt;
         }
         self.flusher.mark_dirty(&self.dir_handle.clone());
         Ok(())
@@ -267,19 +284,7 @@ impl FileStore {
     /// fit. Returns where it went.
     pub(crate) fn append(&mut self, record: NewRecord<'_>) -> Result<Location, StoreError> {
         let len = record.len() as u64;
-        let needs_new_block = self.blocks.back().is_none_or(|block| {
-            record.kind == Kind::Msg
-                && block.len > FILE_HEADER_BYTES as u64
-                && block.len + len > self.config.block_size_bytes
-        });
-        if needs_new_block {
-            self.write_pending()?;
-            if self.config.compression != Compression::None && !self.blocks.is_empty() {
-                self.seal_block(self.blocks.len() - 1)?;
-            }
-            let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
-            self.new_block(next_id)?;
-        }
+        self.make_room(record.kind, len)?;
         let Some(block) = self.blocks.back_mut() else {
             return Err(StoreError::InvalidConfig("no block"));
         };
@@ -299,6 +304,62 @@ impl FileStore {
             self.write_pending()?;
         }
         Ok(location)
+    }
+
+    /// Appends a message record, sealing its body first when encryption is on.
+    fn append_msg(
+        &mut self,
+        seq: u64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        timestamp: i64,
+    ) -> Result<Location, StoreError> {
+        let Some(key) = self.config.encryption_key.clone() else {
+            let record = NewRecord {
+                kind: Kind::Msg,
+                flags: 0,
+                seq,
+                timestamp,
+                subject: subject.as_bytes(),
+                headers,
+                payload,
+            };
+            return self.append(record);
+        };
+        // The salt is the destination block's, so start that block before sealing.
+        let sealed_len = 6 + subject.len() + headers.len() + payload.len() + 16;
+        self.make_room(Kind::Msg, (record::HEADER_BYTES + sealed_len) as u64)?;
+        let salt = self.blocks.back().map_or(0, |block| block.salt);
+        let sealed = encrypt::seal(&key, salt, seq, subject, headers, payload);
+        let record = NewRecord {
+            kind: Kind::Msg,
+            flags: FLAG_ENCRYPTED,
+            seq,
+            timestamp,
+            subject: b"",
+            headers: b"",
+            payload: &sealed,
+        };
+        self.append(record)
+    }
+
+    /// Starts a new block if a message of `len` bytes would not fit in the last one.
+    fn make_room(&mut self, kind: Kind, len: u64) -> Result<(), StoreError> {
+        let needs_new_block = self.blocks.back().is_none_or(|block| {
+            kind == Kind::Msg
+                && block.len > block.data_start
+                && block.len + len > self.config.block_size_bytes
+        });
+        if needs_new_block {
+            self.write_pending()?;
+            if self.config.compression != Compression::None && !self.blocks.is_empty() {
+                self.seal_block(self.blocks.len() - 1)?;
+            }
+            let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
+            self.new_block(next_id)?;
+        }
+        Ok(())
     }
 
     /// Records the removals of the last mutation: a floor if the first sequence moved, a tombstone
@@ -372,30 +433,52 @@ impl FileStore {
         let slot = self.index.get(seq).ok_or(StoreError::NotFound)?;
         let subject = self.index.subject_of(slot);
         let bytes = self.read_record(slot.value)?;
-        let verified = match record::decode(&bytes) {
-            Ok(found) => {
-                found.header.kind == Kind::Msg
-                    && found.header.flags & FLAG_ERASED == 0
-                    && found.header.seq == seq
-                    && found.subject == subject.as_bytes()
-                    && found.header.timestamp == slot.time
-            }
-            Err(_) => false,
-        };
-        if !verified {
+        let corrupt = || {
             tracing::error!(
                 seq,
                 block = slot.value.block,
                 offset = slot.value.offset,
                 "corrupt record on read; not served"
             );
-            return Err(StoreError::Corrupt { seq });
+            StoreError::Corrupt { seq }
+        };
+        let found = record::decode(&bytes).map_err(|_| corrupt())?;
+        let header = found.header;
+        let expected = header.kind == Kind::Msg
+            && header.flags & FLAG_ERASED == 0
+            && header.seq == seq
+            && header.timestamp == slot.time;
+        if !expected {
+            return Err(corrupt());
         }
-        let subject_len = subject.len();
-        let headers_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        if header.flags & FLAG_ENCRYPTED != 0 {
+            let key = self
+                .config
+                .encryption_key
+                .as_ref()
+                .ok_or(StoreError::EncryptionKeyMissing)?;
+            let salt = self.block(slot.value.block).map_or(0, |block| block.salt);
+            let opened = encrypt::open(key, salt, seq, found.payload).ok_or_else(corrupt)?;
+            if opened.subject() != Some(subject) {
+                return Err(corrupt());
+            }
+            let headers_start = 6 + opened.subject_len;
+            let payload_start = headers_start + opened.headers_len;
+            let plain = Bytes::from(opened.plain);
+            return Ok(StoredMsg {
+                seq,
+                subject: subject.to_string(),
+                headers: plain.slice(headers_start..payload_start),
+                payload: plain.slice(payload_start..),
+                timestamp: slot.time,
+            });
+        }
+        if found.subject != subject.as_bytes() {
+            return Err(corrupt());
+        }
+        let headers_start = record::HEADER_BYTES + subject.len();
+        let payload_start = headers_start + found.headers.len();
         let bytes = Bytes::from(bytes);
-        let headers_start = record::HEADER_BYTES + subject_len;
-        let payload_start = headers_start + headers_len;
         Ok(StoredMsg {
             seq,
             subject: subject.to_string(),
@@ -493,16 +576,7 @@ impl MessageStore for FileStore {
             }
         };
         let seq = self.index.last_seq() + 1;
-        let record = NewRecord {
-            kind: Kind::Msg,
-            flags: 0,
-            seq,
-            timestamp,
-            subject: subject.as_bytes(),
-            headers,
-            payload,
-        };
-        let location = self.append(record)?;
+        let location = self.append_msg(seq, subject, headers, payload, timestamp)?;
         self.index.append(subject, size, timestamp, location);
         let subject_id = self.index.get(seq).map_or(0, |slot| slot.subject);
         limits::enforce(
@@ -547,11 +621,12 @@ impl MessageStore for FileStore {
         let Some(slot) = self.index.remove(seq) else {
             return Ok(false);
         };
-        self.removed.push(seq);
-        self.record_removals(old_base, timestamp)?;
+        // Erase before recording the removal: recording may compact the block away.
         if erase && self.block(slot.value.block).is_some() {
             self.erase(slot.value, seq, slot.time)?;
         }
+        self.removed.push(seq);
+        self.record_removals(old_base, timestamp)?;
         Ok(true)
     }
 

@@ -82,6 +82,12 @@ impl FileStore {
                 self.append(NewRecord::marker(Kind::Floor, base, timestamp))?;
             }
         }
+        // The dead block may have held the highest sequence ever assigned; if that message is
+        // gone, a tombstone for it keeps `last_seq` from going backwards at the next recovery.
+        let last_seq = self.index.last_seq();
+        if last_seq > 0 && self.index.get(last_seq).is_none() {
+            self.append(NewRecord::marker(Kind::Tombstone, last_seq, timestamp))?;
+        }
         self.sync_all()?;
         for pos in dead {
             let block = &mut self.blocks[pos];

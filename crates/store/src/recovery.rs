@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::block::{self, Damage, FILE_HEADER_BYTES};
 use crate::file::{Block, FileStore, Location};
-use crate::record::{Kind, FLAG_ERASED, HEADER_BYTES};
-use crate::{compress, msg_size, StoreError};
+use crate::record::{Kind, FLAG_ENCRYPTED, FLAG_ERASED, HEADER_BYTES};
+use crate::{compress, encrypt, msg_size, StoreError};
 
 /// What recovery found and repaired. Every item here was also logged with `tracing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,6 +133,8 @@ fn recover_block(
                 first_seq,
                 live_msgs: 0,
                 compressed: false,
+                salt: 0,
+                data_start: len,
             });
             return Ok(());
         }
@@ -178,6 +180,8 @@ fn recover_block(
             first_seq,
             live_msgs: 0,
             compressed: false,
+            salt: 0,
+            data_start: FILE_HEADER_BYTES as u64,
         });
         return Ok(());
     }
@@ -237,10 +241,17 @@ fn recover_block(
             }
         }
     }
+    let mut salt = 0;
+    let data_start = match scan.records.first() {
+        Some(first) if first.header.kind == Kind::Salt => (first.offset + first.len) as u64,
+        _ => FILE_HEADER_BYTES as u64,
+    };
     for found in &scan.records {
         report.records += 1;
         let header = found.header;
-        max_seq = max_seq.max(header.seq);
+        if header.kind != Kind::Salt {
+            max_seq = max_seq.max(header.seq);
+        }
         match header.kind {
             Kind::Msg if header.flags & FLAG_ERASED == 0 => {
                 if header.seq <= store.index.last_seq() {
@@ -255,9 +266,27 @@ fn recover_block(
                 let body = &bytes[found.offset + HEADER_BYTES..found.offset + found.len];
                 let (subject, rest) = body.split_at(usize::from(header.subject_len));
                 let (headers, payload) = rest.split_at(header.headers_len as usize);
-                // `scan` only reports message records whose subject is a valid UTF-8 literal.
-                let subject = std::str::from_utf8(subject).unwrap_or_default();
-                let size = msg_size(subject, headers, payload);
+                let opened;
+                let (subject, size) = if header.flags & FLAG_ENCRYPTED != 0 {
+                    let key = store
+                        .config
+                        .encryption_key
+                        .as_ref()
+                        .ok_or(StoreError::EncryptionKeyMissing)?;
+                    // The checksum passed, so a failure here is a wrong key or tampering: refuse
+                    // to open instead of treating the stream as lost.
+                    opened = encrypt::open(key, salt, header.seq, payload)
+                        .ok_or(StoreError::DecryptionFailed { seq: header.seq })?;
+                    let subject = opened.subject().unwrap_or_default();
+                    (
+                        subject,
+                        msg_size(subject, opened.headers(), opened.payload()),
+                    )
+                } else {
+                    // `scan` only reports plain message records whose subject is a valid literal.
+                    let subject = std::str::from_utf8(subject).unwrap_or_default();
+                    (subject, msg_size(subject, headers, payload))
+                };
                 let location = Location {
                     block: id,
                     offset: found.offset as u32,
@@ -271,6 +300,7 @@ fn recover_block(
                 store.index.mark_assigned(header.seq);
                 store.index.remove(header.seq);
             }
+            Kind::Salt => salt = header.seq,
             Kind::Floor => {
                 store.index.remove_below(header.seq, drop);
                 store.index.skip_to(header.seq);
@@ -289,6 +319,8 @@ fn recover_block(
         first_seq,
         live_msgs: 0,
         compressed,
+        salt,
+        data_start,
     });
     Ok(())
 }
