@@ -426,24 +426,19 @@ impl Connection {
 
     /// Queues protocol bytes to this client itself.
     pub(super) fn send(&mut self, bytes: &[u8]) {
-        if self
-            .shared
-            .queue(usize::MAX, false, |out| out.extend_from_slice(bytes))
-            == Queued::NeedsFlush
-        {
-            self.pending_flush.push(Arc::clone(&self.shared));
-        }
+        self.send_with(|out| out.extend_from_slice(bytes));
     }
 
     pub(super) fn send_err(&mut self, message: &str) {
         if self.trace {
             trace!("{} - ->> [-ERR {message}]", self.label);
         }
-        if self
-            .shared
-            .queue(usize::MAX, false, |out| encode::write_err(out, message))
-            == Queued::NeedsFlush
-        {
+        self.send_with(|out| encode::write_err(out, message));
+    }
+
+    /// Queues what `write` produces to this client, to be flushed at the end of the batch.
+    pub(super) fn send_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.shared.queue(usize::MAX, false, write) == Queued::NeedsFlush {
             self.pending_flush.push(Arc::clone(&self.shared));
         }
     }
