@@ -1,0 +1,16 @@
+//! JetStream as pure logic: stream and consumer state machines and the `$JS.API` request
+//! handling, over the `natrium-store` message store. No sockets, no tokio: the server crate
+//! delivers API requests and published messages in, and sends what comes out.
+//!
+//! This first increment holds the API error catalogue and the stream configuration with
+//! nats-server's defaults and validation.
+
+pub mod errors;
+pub mod stream;
+
+pub use errors::{ApiError, JsError};
+pub use stream::check::{check_stream_config, ServerLimits};
+pub use stream::config::{
+    DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
+    StreamConfig, StreamSource,
+};

@@ -1,0 +1,4 @@
+//! Streams: their configuration, and (in later increments) their state machine over a store.
+
+pub mod check;
+pub mod config;
