@@ -77,6 +77,21 @@ pub enum JsError {
     /// JSStreamSealedErr.
     #[error("invalid operation on sealed stream")]
     StreamSealed,
+    /// JSStreamNotMatchErr.
+    #[error("expected stream does not match")]
+    StreamNotMatch,
+    /// JSStreamWrongLastSequenceErrF: the stream's (or subject's) actual last sequence.
+    #[error("wrong last sequence: {0}")]
+    StreamWrongLastSequence(u64),
+    /// JSStreamWrongLastMsgIDErrF: the actual last message id.
+    #[error("wrong last msg ID: {0}")]
+    StreamWrongLastMsgId(String),
+    /// JSStreamHeaderExceedsMaximumErr.
+    #[error("header size exceeds maximum allowed of 64k")]
+    StreamHeaderExceedsMaximum,
+    /// JSStreamStoreFailedF: the store's own error text.
+    #[error("{0}")]
+    StreamStoreFailed(String),
     /// JSInsufficientResourcesErr.
     #[error("insufficient resources")]
     InsufficientResources,
@@ -111,6 +126,11 @@ impl JsError {
             JsError::NoMessageFound => (404, 10037),
             JsError::StreamMessageExceedsMaximum => (400, 10054),
             JsError::StreamSealed => (400, 10109),
+            JsError::StreamNotMatch => (400, 10060),
+            JsError::StreamWrongLastSequence(_) => (400, 10071),
+            JsError::StreamWrongLastMsgId(_) => (400, 10070),
+            JsError::StreamHeaderExceedsMaximum => (400, 10097),
+            JsError::StreamStoreFailed(_) => (503, 10077),
             JsError::InsufficientResources => (503, 10023),
             JsError::StorageResourcesExceeded => (500, 10047),
             JsError::MemoryResourcesExceeded => (500, 10028),

@@ -2,10 +2,11 @@
 //! handling, over the `natrium-store` message store. No sockets, no tokio: the server crate
 //! delivers API requests and published messages in, and sends what comes out.
 //!
-//! This first increment holds the API error catalogue and the stream configuration with
-//! nats-server's defaults and validation.
+//! So far: the API error catalogue, the stream configuration with nats-server's defaults and
+//! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
 
 pub mod errors;
+pub mod headers;
 pub mod stream;
 
 pub use errors::{ApiError, JsError};
@@ -14,3 +15,4 @@ pub use stream::config::{
     DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
     StreamConfig, StreamSource,
 };
+pub use stream::{pub_ack, pub_ack_error, Published, Stream};
