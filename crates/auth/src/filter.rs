@@ -187,6 +187,58 @@ mod tests {
         ]);
     }
 
+    /// The trie agrees with the subject crate's one-filter matching on seeded random
+    /// filters and subjects: Literal walks with `matches`, Covering walks with `is_subset_of`.
+    #[test]
+    fn agrees_with_single_filter_matching() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut random_subject = |wildcards: bool| {
+            let length = 1 + next(4);
+            let mut tokens: Vec<&str> = Vec::new();
+            for i in 0..length {
+                let last = i == length - 1;
+                let token = match next(if wildcards { 6 } else { 3 }) {
+                    0 => "a",
+                    1 => "b",
+                    2 => "c",
+                    3 | 4 => "*",
+                    _ if last => ">",
+                    _ => "*",
+                };
+                tokens.push(token);
+            }
+            tokens.join(".")
+        };
+        for _ in 0..2000 {
+            let entries: Vec<String> = (0..3).map(|_| random_subject(true)).collect();
+            let subject = random_subject(true);
+            let set = set(&entries.iter().map(String::as_str).collect::<Vec<_>>());
+            let s = subject.as_bytes();
+            let literal = entries
+                .iter()
+                .any(|e| natrium_subject::matches(e.as_bytes(), s));
+            let covering = entries
+                .iter()
+                .any(|e| natrium_subject::is_subset_of(s, e.as_bytes()));
+            assert_eq!(
+                set.matches_plain(s, Walk::Literal),
+                literal,
+                "{entries:?} {subject}"
+            );
+            assert_eq!(
+                set.matches_plain(s, Walk::Covering),
+                covering,
+                "{entries:?} {subject}"
+            );
+        }
+    }
+
     #[test]
     fn invalid_entries_are_refused() {
         let mut set = FilterSet::default();
