@@ -33,8 +33,8 @@ pub use responses::{ResponseTracker, TRACKED_REPLIES_MAX};
 pub use secret::{is_bcrypt, Secret};
 pub use texts::{
     go_quote, publish_violation, publish_violation_log, subscribe_violation,
-    subscribe_violation_log, AUTHENTICATION_ERROR, AUTHENTICATION_EXPIRED, AUTHENTICATION_TIMEOUT,
-    AUTHORIZATION_VIOLATION,
+    subscribe_violation_log, subscription_removed, subscription_removed_log, AUTHENTICATION_ERROR,
+    AUTHENTICATION_EXPIRED, AUTHENTICATION_TIMEOUT, AUTHORIZATION_VIOLATION,
 };
 pub use times::{ConnectTimes, TimeWindow, TimesError, Zone};
 pub use types::{

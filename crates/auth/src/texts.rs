@@ -61,6 +61,48 @@ pub fn subscribe_violation_log(
     }
 }
 
+/// The `-ERR` text when a reload's new permissions remove an existing subscription:
+/// `Permissions Violation for Subscription to "x" (sid "1")`, with `using queue "q"` for a
+/// queue subscription (nats-server main; 2.9 omitted the queue).
+pub fn subscription_removed(subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) -> String {
+    match queue {
+        Some(queue) => format!(
+            "Permissions Violation for Subscription to {} using queue {} (sid {})",
+            go_quote(subject),
+            go_quote(queue),
+            go_quote(sid)
+        ),
+        None => format!(
+            "Permissions Violation for Subscription to {} (sid {})",
+            go_quote(subject),
+            go_quote(sid)
+        ),
+    }
+}
+
+/// The notice logged with [`subscription_removed`]:
+/// `Removed sub "x" (sid "1") for User "a" - not authorized`.
+pub fn subscription_removed_log(
+    who: &str,
+    subject: &[u8],
+    queue: Option<&[u8]>,
+    sid: &[u8],
+) -> String {
+    match queue {
+        Some(queue) => format!(
+            "Removed sub {} using queue {} (sid {}) for {who} - not authorized",
+            go_quote(subject),
+            go_quote(queue),
+            go_quote(sid)
+        ),
+        None => format!(
+            "Removed sub {} (sid {}) for {who} - not authorized",
+            go_quote(subject),
+            go_quote(sid)
+        ),
+    }
+}
+
 /// Go's `%q` for bytes: printable characters as they are, `"` and `\` escaped, control
 /// characters as `\n`, `\t`, ... or `\xNN`, invalid UTF-8 bytes as `\xNN`.
 pub fn go_quote(bytes: &[u8]) -> String {
@@ -125,6 +167,14 @@ mod tests {
             (
                 go_quote(b"a\"b\\c\n\x01\xffz\xc3\xa9"),
                 r#""a\"b\\c\n\x01\xffzé""#,
+            ),
+            (
+                subscription_removed(b"foo", None, b"1"),
+                r#"Permissions Violation for Subscription to "foo" (sid "1")"#,
+            ),
+            (
+                subscription_removed_log(r#"User "a""#, b"foo", Some(b"q"), b"1"),
+                r#"Removed sub "foo" using queue "q" (sid "1") for User "a" - not authorized"#,
             ),
         ];
         for (got, expected) in cases {
