@@ -111,12 +111,18 @@ impl ResponseTracker {
             !used_up && !expired
         });
         if self.replies.len() > TRACKED_REPLIES_MAX {
-            let mut ages: Vec<Instant> = self.replies.values().map(|r| r.received_at).collect();
-            let keep = TRACKED_REPLIES_MAX * 3 / 4;
-            let cut_index = ages.len() - keep;
-            let (_, cutoff, _) = ages.select_nth_unstable(cut_index);
-            let cutoff = *cutoff;
-            self.replies.retain(|_, reply| reply.received_at >= cutoff);
+            // Oldest first; ties (one `now` for a whole read batch) broken by key, so the
+            // bound holds however many share a timestamp.
+            let mut by_age: Vec<(Instant, Box<[u8]>)> = self
+                .replies
+                .iter()
+                .map(|(reply, entry)| (entry.received_at, reply.clone()))
+                .collect();
+            by_age.sort_unstable();
+            let excess = by_age.len() - TRACKED_REPLIES_MAX * 3 / 4;
+            for (_, reply) in by_age.into_iter().take(excess) {
+                self.replies.remove(&reply);
+            }
         }
     }
 }

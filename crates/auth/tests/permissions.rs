@@ -290,6 +290,12 @@ fn tracked_replies_stay_bounded() {
     // The newest survive.
     let newest = format!("_INBOX.{}", 3 * natrium_auth::TRACKED_REPLIES_MAX - 1);
     assert!(tracker.try_respond(newest.as_bytes(), start));
+    // One `now` for every delivery (a whole read batch) must not defeat the bound.
+    let mut tracker = ResponseTracker::new(ResponsePermission::default());
+    for i in 0..2 * natrium_auth::TRACKED_REPLIES_MAX {
+        tracker.record(format!("_INBOX.{i}").as_bytes(), start);
+        assert!(tracker.len() <= natrium_auth::TRACKED_REPLIES_MAX);
+    }
 }
 
 #[test]
