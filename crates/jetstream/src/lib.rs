@@ -5,10 +5,13 @@
 //! So far: the API error catalogue, the stream configuration with nats-server's defaults and
 //! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
 
+pub mod api;
 pub mod errors;
 pub mod headers;
 pub mod stream;
+pub mod time;
 
+pub use api::{JetStreamApi, MemoryStores, StoreProvider, API_PREFIX};
 pub use errors::{ApiError, JsError};
 pub use stream::check::{check_stream_config, ServerLimits};
 pub use stream::config::{

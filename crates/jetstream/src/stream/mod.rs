@@ -7,4 +7,4 @@ mod dedup;
 mod publish;
 
 pub use dedup::DedupWindow;
-pub use publish::{pub_ack, pub_ack_error, store_config, Published, Stream};
+pub use publish::{pub_ack, pub_ack_error, store_config, BoxedStore, Published, Stream};

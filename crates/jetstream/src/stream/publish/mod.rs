@@ -21,10 +21,13 @@ pub enum Published {
     Duplicate(u64),
 }
 
+/// The store behind a stream: memory or file, chosen by the stream's `storage`.
+pub type BoxedStore = Box<dyn MessageStore + Send>;
+
 /// A stream: its checked configuration over a message store.
-pub struct Stream<S> {
+pub struct Stream {
     config: StreamConfig,
-    store: S,
+    store: BoxedStore,
     dedup: DedupWindow,
     last_msg_id: String,
 }
@@ -45,9 +48,9 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
     }
 }
 
-impl<S: MessageStore> Stream<S> {
+impl Stream {
     /// A stream over `store`, which should have been opened with [`store_config`].
-    pub fn new(config: StreamConfig, store: S) -> Self {
+    pub fn new(config: StreamConfig, store: BoxedStore) -> Self {
         Stream {
             config,
             store,
@@ -62,13 +65,13 @@ impl<S: MessageStore> Stream<S> {
     }
 
     /// The message store.
-    pub fn store(&self) -> &S {
-        &self.store
+    pub fn store(&self) -> &dyn MessageStore {
+        self.store.as_ref()
     }
 
     /// The message store, for syncing and maintenance.
-    pub fn store_mut(&mut self) -> &mut S {
-        &mut self.store
+    pub fn store_mut(&mut self) -> &mut (dyn MessageStore + Send) {
+        self.store.as_mut()
     }
 
     /// Stores one published message at time `now` (nanoseconds since the epoch).

@@ -7,11 +7,11 @@ use natrium_store::MemoryStore;
 
 const SECOND: i64 = 1_000_000_000;
 
-fn stream(json: &str) -> Stream<MemoryStore> {
+fn stream(json: &str) -> Stream {
     let config: StreamConfig = serde_json::from_str(json).unwrap();
     let config = check_stream_config(&config, &ServerLimits::default()).unwrap();
     let store = MemoryStore::new(store_config(&config)).unwrap();
-    Stream::new(config, store)
+    Stream::new(config, Box::new(store))
 }
 
 fn headers(pairs: &[(&str, &str)]) -> Vec<u8> {
