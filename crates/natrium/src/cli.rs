@@ -36,6 +36,8 @@ Server Options:
         --server_name <server_name>  Server name (default: auto)
     -P, --pid <file>                 File to store PID
         --client_advertise <string>  Client URL to advertise to other servers
+    -m, --http_port <port>           Use port for http monitoring
+    -ms,--https_port <port>          Use port for https monitoring
 
 Logging Options:
     -l, --log <file>                 File to redirect log output
@@ -58,6 +60,8 @@ enum Flag {
     Name,
     PidFile,
     ClientAdvertise,
+    HttpPort,
+    HttpsPort,
     LogFile,
     LogTime,
     Debug,
@@ -75,6 +79,8 @@ impl Flag {
             "n" | "name" | "server_name" => Flag::Name,
             "P" | "pid" => Flag::PidFile,
             "client_advertise" => Flag::ClientAdvertise,
+            "m" | "http_port" => Flag::HttpPort,
+            "ms" | "https_port" => Flag::HttpsPort,
             "l" | "log" => Flag::LogFile,
             "T" | "logtime" => Flag::LogTime,
             "D" | "debug" => Flag::Debug,
@@ -104,6 +110,17 @@ fn parse_bool(value: &str) -> Option<bool> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A monitoring port flag: 0 leaves monitoring off, -1 picks a free port (nats-server's
+/// meanings); `None` if it is not a port at all.
+fn monitor_port(value: &str) -> Option<Option<ListenPort>> {
+    match value.parse::<i32>().ok()? {
+        0 => Some(None),
+        -1 => Some(Some(ListenPort::Random)),
+        port if (1..=65535).contains(&port) => Some(Some(ListenPort::Fixed(port as u16))),
         _ => None,
     }
 }
@@ -189,6 +206,18 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
             Flag::Name => options.server_name = value,
             Flag::PidFile => options.pid_file = Some(PathBuf::from(value)),
             Flag::ClientAdvertise => options.client_advertise = value,
+            Flag::HttpPort | Flag::HttpsPort => {
+                let Some(port) = monitor_port(&value) else {
+                    return usage_error(format!(
+                        "invalid value {value:?} for flag -{name}: parse error"
+                    ));
+                };
+                if flag == Flag::HttpPort {
+                    options.http_port = port;
+                } else {
+                    options.https_port = port;
+                }
+            }
             Flag::LogFile => options.log_file = Some(PathBuf::from(value)),
             _ => {}
         }
@@ -255,6 +284,27 @@ mod tests {
         assert_eq!(
             options(&["-P", "/tmp/n.pid"]).pid_file,
             Some(PathBuf::from("/tmp/n.pid"))
+        );
+    }
+
+    #[test]
+    fn monitoring_ports() {
+        assert_eq!(
+            options(&["-m", "8222"]).http_port,
+            Some(ListenPort::Fixed(8222))
+        );
+        assert_eq!(
+            options(&["--http_port=-1"]).http_port,
+            Some(ListenPort::Random)
+        );
+        assert_eq!(options(&["-m", "0"]).http_port, None);
+        assert_eq!(
+            options(&["-ms", "8443"]).https_port,
+            Some(ListenPort::Fixed(8443))
+        );
+        assert_eq!(
+            failure(&["-m", "x"]).0,
+            "invalid value \"x\" for flag -m: parse error"
         );
     }
 

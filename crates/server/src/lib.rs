@@ -5,6 +5,7 @@ pub mod account;
 pub mod client;
 pub mod info;
 pub mod log;
+pub mod monitor;
 pub mod options;
 mod server;
 pub mod subscription;

@@ -3,6 +3,7 @@
 use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
+use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -66,6 +67,8 @@ pub(crate) struct ServerState {
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
     started: Instant,
     seed: u64,
+    /// Monitoring's state: closed connections, request counts, start times.
+    pub monitor: MonitorState,
 }
 
 impl ServerState {
@@ -137,12 +140,19 @@ impl ServerState {
     fn client_count(&self) -> usize {
         self.clients.lock().len()
     }
+
+    /// Every registered connection, for monitoring.
+    pub(crate) fn clients_snapshot(&self) -> Vec<Arc<ClientShared>> {
+        self.clients.lock().values().cloned().collect()
+    }
 }
 
 /// A NATS server bound to its client port.
 pub struct Server {
     state: Arc<ServerState>,
     listener: TcpListener,
+    /// The HTTP monitoring listener, if monitoring is on.
+    monitor_listener: Option<TcpListener>,
 }
 
 impl Server {
@@ -167,6 +177,35 @@ impl Server {
         );
         info!("  Name:     {server_name}");
         info!("  ID:       {server_id}");
+        if let (Some(http), Some(https)) = (&options.http_port, &options.https_port) {
+            return Err(ServerError::InvalidOptions(format!(
+                "can't specify both HTTP ({}) and HTTPs ({}) ports",
+                monitor_port_text(http),
+                monitor_port_text(https)
+            )));
+        }
+        if options.https_port.is_some() {
+            // HTTPS monitoring uses the server's TLS block, which does not exist yet.
+            return Err(ServerError::InvalidOptions(
+                "TLS cert and key required for HTTPS".to_string(),
+            ));
+        }
+        let monitor_listener = match &options.http_port {
+            Some(http_port) => {
+                let host = monitor::http::listen_host(&options);
+                let listener =
+                    monitor::bind_listener(&host, http_port)
+                        .await
+                        .map_err(|source| ServerError::Listen {
+                            address: format!("{host}:{}", monitor_port_text(http_port)),
+                            source,
+                        })?;
+                let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                info!("Starting http monitor on {host}:{bound}");
+                Some(listener)
+            }
+            None => None,
+        };
         let port = match options.port {
             ListenPort::Fixed(port) => port,
             ListenPort::Random => 0,
@@ -184,6 +223,7 @@ impl Server {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x5EED);
+        let started = Instant::now();
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
@@ -194,15 +234,27 @@ impl Server {
             stats: ServerStats::default(),
             next_client_id: AtomicU64::new(1),
             clients: Mutex::new(HashMap::new()),
-            started: Instant::now(),
+            started,
             seed,
+            monitor: MonitorState::new(started),
         });
-        Ok(Server { state, listener })
+        Ok(Server {
+            state,
+            listener,
+            monitor_listener,
+        })
     }
 
     /// The address clients connect to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address of the HTTP monitoring listener, if monitoring is on.
+    pub fn monitor_addr(&self) -> Option<SocketAddr> {
+        self.monitor_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The server's public id.
@@ -217,6 +269,9 @@ impl Server {
 
     /// Serves clients until `shutdown` completes, then closes every connection.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let monitoring = self
+            .monitor_listener
+            .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
         info!("Server is ready");
         let state = Arc::clone(&self.state);
         let accept = async {
@@ -238,6 +293,9 @@ impl Server {
             _ = shutdown => {}
         }
         info!("Initiating Shutdown...");
+        if let Some(monitoring) = monitoring {
+            monitoring.abort();
+        }
         drop(self.listener);
         debug!("Client accept loop exiting..");
         let clients: Vec<_> = state.clients.lock().values().cloned().collect();
@@ -249,5 +307,13 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         info!("Server Exiting..");
+    }
+}
+
+/// A monitoring port as nats-server prints it (`-1` for a random one).
+fn monitor_port_text(port: &ListenPort) -> String {
+    match port {
+        ListenPort::Fixed(port) => port.to_string(),
+        ListenPort::Random => "-1".to_string(),
     }
 }

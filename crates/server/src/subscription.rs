@@ -16,7 +16,7 @@ pub struct Subscription {
     pub sid: Box<[u8]>,
     /// Unsubscribe after this many deliveries; 0 means never.
     pub max_deliveries: AtomicU64,
-    /// Deliveries so far, counted only while `max_deliveries` is set.
+    /// Deliveries so far (`/connz` and `/subsz` show it as `msgs`).
     pub delivered: AtomicU64,
     /// Set once the subscription has left the sublist.
     pub removed: AtomicBool,
@@ -26,11 +26,11 @@ impl Subscription {
     /// Claims one delivery: false if the auto-unsubscribe limit is already used up.
     /// The second value is true for the delivery that reaches the limit.
     pub fn claim_delivery(&self) -> (bool, bool) {
+        let count = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
         let max = self.max_deliveries.load(Ordering::Relaxed);
         if max == 0 {
             return (true, false);
         }
-        let count = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
         (count <= max, count == max)
     }
 }

@@ -1,6 +1,6 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
-use super::{writer, ClientShared, CloseReason, Queued};
+use super::{writer, ClientIdentity, ClientShared, CloseReason, Queued};
 use crate::account::Account;
 use crate::info::ConnectOptions;
 use crate::options::Options;
@@ -11,7 +11,6 @@ use natrium_proto::{
     control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
 };
 use natrium_sublist::MatchCache;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,7 +32,6 @@ pub(crate) struct Connection {
     pub(super) shared: Arc<ClientShared>,
     pub(super) account: Arc<Account>,
     pub(super) label: Arc<str>,
-    subscriptions: HashMap<Box<[u8]>, SubscriptionRef>,
     pub(super) cache: MatchCache<SubscriptionRef>,
     pub(super) connect: ConnectOptions,
     /// The server options as of the last read batch (reloads take effect between batches).
@@ -60,7 +58,14 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let socket = Arc::new(stream);
     let label = format!("{peer} - cid:{id}");
-    let shared = Arc::new(ClientShared::new(id, label.clone(), Arc::clone(&socket)));
+    let account_name: Arc<str> = server.global_account.name.as_str().into();
+    let shared = Arc::new(ClientShared::new(
+        id,
+        label.clone(),
+        Arc::clone(&socket),
+        peer,
+        account_name,
+    ));
     debug!("{label} - Client connection created");
 
     let info = server.client_info_json(id, &peer);
@@ -72,10 +77,16 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     ));
 
     let admitted = server.register_client(&shared);
+    let mut final_subscriptions = Vec::new();
     let reason = if admitted {
         let mut connection = Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
+        connection
+            .account
+            .stats
+            .total_connections
+            .fetch_add(1, Ordering::Relaxed);
         let reason = connection.read_loop(&socket).await;
-        connection.remove_all_subscriptions();
+        final_subscriptions = connection.remove_all_subscriptions();
         reason
     } else {
         error!("{label} - maximum connections exceeded");
@@ -88,6 +99,11 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     shared.release_socket();
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
+    if admitted {
+        server
+            .monitor
+            .record_closed(&shared, reason, &final_subscriptions);
+    }
     debug!("{} - Client connection closed: {reason}", shared.label());
 }
 
@@ -107,7 +123,6 @@ impl Connection {
             server,
             shared,
             label: label.into(),
-            subscriptions: HashMap::new(),
             cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
             connect: ConnectOptions::default(),
             options,
@@ -247,7 +262,10 @@ impl Connection {
             } => self.process_sub(subject, queue, sid),
             ClientOp::Unsubscribe { sid, max } => self.process_unsub(sid, max),
             ClientOp::Ping => self.send(encode::PONG),
-            ClientOp::Pong => self.shared.pings_outstanding.store(0, Ordering::Relaxed),
+            ClientOp::Pong => {
+                self.shared.pings_outstanding.store(0, Ordering::Relaxed);
+                self.shared.note_pong();
+            }
             ClientOp::Connect(json) => return self.process_connect(json),
             ClientOp::Info(json) => {
                 if serde_json::from_slice::<serde_json::Value>(json).is_err() {
@@ -320,6 +338,12 @@ impl Connection {
             self.shared.set_label(label.clone());
             self.label = label.into();
         }
+        self.shared.set_identity(ClientIdentity {
+            name: connect.name.clone(),
+            lang: connect.lang.clone(),
+            version: connect.version.clone(),
+            user: String::new(),
+        });
         self.connect = connect;
         self.shared.connect_received.store(true, Ordering::Release);
         self.shared.wake_writer.notify_one();
@@ -331,17 +355,17 @@ impl Connection {
 
     fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
         let max = self.options.max_subscriptions;
-        if max > 0 && self.subscriptions.len() >= max {
-            self.subscriptions
-                .retain(|_, sub| !sub.removed.load(Ordering::Acquire));
-            if self.subscriptions.len() >= max {
+        let mut subscriptions = self.shared.subscriptions.lock();
+        if max > 0 && subscriptions.len() >= max {
+            subscriptions.retain(|_, sub| !sub.removed.load(Ordering::Acquire));
+            if subscriptions.len() >= max {
+                drop(subscriptions);
                 error!("{} - maximum subscriptions exceeded", self.label);
                 self.send_err(errors::MAX_SUBSCRIPTIONS_EXCEEDED);
                 return;
             }
         }
-        let duplicate = self
-            .subscriptions
+        let duplicate = subscriptions
             .get(sid)
             .is_some_and(|existing| !existing.removed.load(Ordering::Acquire));
         if !duplicate {
@@ -360,11 +384,13 @@ impl Connection {
                 .insert(subject, queue, sub.clone())
                 .is_err()
             {
+                drop(subscriptions);
                 self.send_err(errors::INVALID_SUBJECT);
                 return;
             }
-            self.subscriptions.insert(sid.into(), sub);
+            subscriptions.insert(sid.into(), sub);
         }
+        drop(subscriptions);
         if self.connect.verbose {
             self.send(encode::OK);
         }
@@ -374,7 +400,7 @@ impl Connection {
         if self.connect.verbose {
             self.send(encode::OK);
         }
-        let Some(sub) = self.subscriptions.get(sid).cloned() else {
+        let Some(sub) = self.shared.subscriptions.lock().get(sid).cloned() else {
             return;
         };
         if let Some(max) = max {
@@ -383,7 +409,7 @@ impl Connection {
                 return;
             }
         }
-        self.subscriptions.remove(sid);
+        self.shared.subscriptions.lock().remove(sid);
         self.remove_subscription(&sub);
     }
 
@@ -403,9 +429,13 @@ impl Connection {
         }
     }
 
-    fn remove_all_subscriptions(&mut self) {
+    /// Takes every subscription out of the sublist; returns those still live, which the
+    /// closed-connection record keeps.
+    fn remove_all_subscriptions(&mut self) -> Vec<SubscriptionRef> {
         let live: Vec<SubscriptionRef> = self
+            .shared
             .subscriptions
+            .lock()
             .drain()
             .map(|(_, sub)| sub)
             .filter(|sub| !sub.removed.swap(true, Ordering::AcqRel))
@@ -414,13 +444,14 @@ impl Connection {
             live.iter()
                 .map(|sub| (&*sub.subject, sub.queue.as_deref(), sub)),
         );
+        live
     }
 
     /// Queues protocol bytes to this client itself.
     pub(super) fn send(&mut self, bytes: &[u8]) {
         if self
             .shared
-            .queue(usize::MAX, false, |out| out.extend_from_slice(bytes))
+            .queue(usize::MAX, None, |out| out.extend_from_slice(bytes))
             == Queued::NeedsFlush
         {
             self.pending_flush.push(Arc::clone(&self.shared));
@@ -433,7 +464,7 @@ impl Connection {
         }
         if self
             .shared
-            .queue(usize::MAX, false, |out| encode::write_err(out, message))
+            .queue(usize::MAX, None, |out| encode::write_err(out, message))
             == Queued::NeedsFlush
         {
             self.pending_flush.push(Arc::clone(&self.shared));
@@ -453,6 +484,19 @@ impl Connection {
             stats
                 .in_bytes
                 .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
+            let account = &self.account.stats;
+            account
+                .in_msgs
+                .fetch_add(self.batch_in_msgs, Ordering::Relaxed);
+            account
+                .in_bytes
+                .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
+            self.shared
+                .in_msgs
+                .fetch_add(self.batch_in_msgs, Ordering::Relaxed);
+            self.shared
+                .in_bytes
+                .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
             self.batch_in_msgs = 0;
             self.batch_in_bytes = 0;
         }
@@ -461,6 +505,14 @@ impl Connection {
                 .out_msgs
                 .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
             stats
+                .out_bytes
+                .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
+            // Deliveries stay within the publisher's account (no imports yet).
+            let account = &self.account.stats;
+            account
+                .out_msgs
+                .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
+            account
                 .out_bytes
                 .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
             self.batch_out_msgs = 0;

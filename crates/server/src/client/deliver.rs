@@ -67,10 +67,13 @@ impl Connection {
             return false;
         }
         let max_pending = self.options.max_pending;
+        // Counted as whole messages (headers included) everywhere, so the per-connection
+        // totals in `/connz` add up to the server's in `/varz`.
+        let message_bytes = Some(publish.message.len());
         let header_len = publish.header_len.unwrap_or(0);
         let queued = if header_len > 0 && client.headers.load(Ordering::Relaxed) {
             let sizes = (publish.header_token, publish.size_token);
-            client.queue(max_pending, true, |out| {
+            client.queue(max_pending, message_bytes, |out| {
                 encode::write_hmsg(
                     out,
                     publish.subject,
@@ -84,7 +87,7 @@ impl Connection {
             // The subscriber does not take headers: send the payload alone.
             let payload = publish.payload();
             let size = Decimal::new(payload.len());
-            client.queue(max_pending, true, |out| {
+            client.queue(max_pending, message_bytes, |out| {
                 encode::write_msg(
                     out,
                     publish.subject,
@@ -95,7 +98,7 @@ impl Connection {
                 )
             })
         } else {
-            client.queue(max_pending, true, |out| {
+            client.queue(max_pending, message_bytes, |out| {
                 encode::write_msg(
                     out,
                     publish.subject,
@@ -119,6 +122,10 @@ impl Connection {
                     client.label()
                 );
                 self.server
+                    .stats
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+                self.account
                     .stats
                     .slow_consumers
                     .fetch_add(1, Ordering::Relaxed);
@@ -146,7 +153,7 @@ impl Connection {
         };
         let size = Decimal::new(encode::NO_RESPONDERS_HEADER.len());
         let sizes = (size.as_bytes(), size.as_bytes());
-        let queued = self.shared.queue(usize::MAX, false, |out| {
+        let queued = self.shared.queue(usize::MAX, None, |out| {
             encode::write_hmsg(
                 out,
                 reply,
