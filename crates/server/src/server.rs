@@ -137,7 +137,7 @@ impl ServerState {
         self.clients.lock().remove(&id);
     }
 
-    fn client_count(&self) -> usize {
+    pub(crate) fn client_count(&self) -> usize {
         self.clients.lock().len()
     }
 

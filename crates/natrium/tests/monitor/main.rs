@@ -234,6 +234,10 @@ async fn varz_and_connz_count_known_traffic_exactly() {
         assert_eq!(subscriber_info[field], want, "subscriber {field}");
     }
     assert_eq!(subscriber_info["lang"], "rust");
+    assert_ne!(
+        subscriber_info["rtt"], "0s",
+        "estimated at CONNECT, then measured"
+    );
     let details = subscriber_info["subscriptions_list_detail"]
         .as_array()
         .expect("detail");

@@ -99,11 +99,10 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     shared.release_socket();
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
-    if admitted {
-        server
-            .monitor
-            .record_closed(&shared, reason, &final_subscriptions);
-    }
+    // Refused connections are remembered too, as nats-server does.
+    server
+        .monitor
+        .record_closed(&shared, reason, &final_subscriptions);
     debug!("{} - Client connection closed: {reason}", shared.label());
 }
 
@@ -344,6 +343,7 @@ impl Connection {
             version: connect.version.clone(),
             user: String::new(),
         });
+        self.shared.estimate_rtt_at_connect();
         self.connect = connect;
         self.shared.connect_received.store(true, Ordering::Release);
         self.shared.wake_writer.notify_one();

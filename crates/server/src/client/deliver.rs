@@ -4,7 +4,7 @@
 
 use super::connection::Connection;
 use super::Queued;
-use crate::subscription::SubscriptionRef;
+use crate::subscription::{Claim, SubscriptionRef};
 use natrium_proto::encode::{self, Decimal};
 use natrium_proto::{errors, Publish};
 use natrium_sublist::MatchResult;
@@ -62,10 +62,11 @@ impl Connection {
         if !self.connect.echo && client.id == self.shared.id {
             return false;
         }
-        let (allowed, reached_limit) = sub.claim_delivery();
-        if !allowed {
+        let claim = sub.claim_delivery();
+        if claim == Claim::Refused {
             return false;
         }
+        let unlimited = claim == Claim::Unlimited;
         let max_pending = self.options.max_pending;
         // Counted as whole messages (headers included) everywhere, so the per-connection
         // totals in `/connz` add up to the server's in `/varz`.
@@ -74,6 +75,9 @@ impl Connection {
         let queued = if header_len > 0 && client.headers.load(Ordering::Relaxed) {
             let sizes = (publish.header_token, publish.size_token);
             client.queue(max_pending, message_bytes, |out| {
+                if unlimited {
+                    sub.count_unlimited_delivery();
+                }
                 encode::write_hmsg(
                     out,
                     publish.subject,
@@ -88,6 +92,9 @@ impl Connection {
             let payload = publish.payload();
             let size = Decimal::new(payload.len());
             client.queue(max_pending, message_bytes, |out| {
+                if unlimited {
+                    sub.count_unlimited_delivery();
+                }
                 encode::write_msg(
                     out,
                     publish.subject,
@@ -99,6 +106,9 @@ impl Connection {
             })
         } else {
             client.queue(max_pending, message_bytes, |out| {
+                if unlimited {
+                    sub.count_unlimited_delivery();
+                }
                 encode::write_msg(
                     out,
                     publish.subject,
@@ -109,7 +119,7 @@ impl Connection {
                 )
             })
         };
-        if reached_limit {
+        if claim == Claim::Last {
             self.remove_subscription(sub);
         }
         match queued {

@@ -155,6 +155,18 @@ impl ClientShared {
         self.ping_sent_nanos.store(now.max(1), Ordering::Relaxed);
     }
 
+    /// Estimates the round trip as the time from accept to CONNECT, as nats-server does,
+    /// until a PING measures it.
+    pub(crate) fn estimate_rtt_at_connect(&self) {
+        let elapsed = self.start_instant.elapsed().as_nanos() as u64;
+        let _ = self.rtt_nanos.compare_exchange(
+            0,
+            elapsed.max(1),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
     /// Records the round trip of the outstanding PING, if any.
     pub(crate) fn note_pong(&self) {
         let sent = self.ping_sent_nanos.swap(0, Ordering::Relaxed);

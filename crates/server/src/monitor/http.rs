@@ -257,7 +257,7 @@ impl Endpoint {
             cores,
             gomaxprocs: cores,
             cpu,
-            connections: server.clients_snapshot().len(),
+            connections: server.client_count(),
             total_connections: stats.total_connections.load(Ordering::Relaxed),
             routes: 0,
             remotes: 0,
@@ -400,7 +400,7 @@ impl Endpoint {
                 complete: true,
                 jetstream_enabled: false,
                 leafnode_connections: 0,
-                client_connections: self.server.clients_snapshot().len(),
+                client_connections: self.server.client_count(),
                 subscriptions: global.sublist.count(),
                 sublist_stats: self.sublist_stats(account),
             });
@@ -455,7 +455,7 @@ impl Endpoint {
         let stats = &global.stats;
         vec![AccountFigures {
             name: global.name.clone(),
-            connections: self.server.clients_snapshot().len() as u64,
+            connections: self.server.client_count() as u64,
             total_connections: stats.total_connections.load(Ordering::Relaxed),
             subscriptions: global.sublist.count(),
             slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
@@ -479,7 +479,7 @@ impl Endpoint {
             server_id: server.server_id.clone(),
             server_name: server.server_name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            connections: server.clients_snapshot().len() as u64,
+            connections: server.client_count() as u64,
             total_connections: stats.total_connections.load(Ordering::Relaxed),
             subscriptions: server.global_account.sublist.count(),
             slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
