@@ -411,6 +411,9 @@ async fn every_endpoint_has_nats_server_fields() {
     assert_eq!(varz["auth_timeout"], 2.0, "seconds");
     assert_eq!(varz["max_pending"], 64 * 1024 * 1024);
     assert_eq!(varz["http_req_stats"]["/varz"], 1);
+    // Go writes whole floats without a fraction, and indents with two spaces.
+    let raw = monitored.get("/varz").await.body;
+    assert!(raw.contains("\n  \"auth_timeout\": 2,\n"), "{raw}");
 
     for path in [
         "/connz",

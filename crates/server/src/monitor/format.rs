@@ -124,6 +124,16 @@ pub fn uptime(duration: Duration) -> String {
     }
 }
 
+/// Serialises a float as Go's `encoding/json` does: whole numbers without a fraction
+/// (`2`, not `2.0`), others in their shortest form. Use with `#[serde(serialize_with)]`.
+pub fn go_float<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
+
 /// Whole nanoseconds of `duration`, as Go's `time.Duration` JSON number.
 pub fn duration_nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
@@ -168,6 +178,18 @@ mod tests {
         }
         check(rtt(484_123), "484µs");
         check(rtt(1_234_567), "1.234567ms");
+    }
+
+    #[test]
+    fn floats_match_go() {
+        #[derive(serde::Serialize)]
+        struct Figures(
+            #[serde(serialize_with = "go_float")] f64,
+            #[serde(serialize_with = "go_float")] f64,
+            #[serde(serialize_with = "go_float")] f64,
+        );
+        let json = serde_json::to_string(&Figures(2.0, 0.0, 0.7142857142857143)).unwrap();
+        assert_eq!(json, "[2,0,0.7142857142857143]");
     }
 
     #[test]

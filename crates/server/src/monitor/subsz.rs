@@ -24,10 +24,12 @@ pub struct SublistStats {
     /// Full matches computed.
     pub num_matches: u64,
     /// Shared cache hit rate (no shared cache).
+    #[serde(serialize_with = "super::format::go_float")]
     pub cache_hit_rate: f64,
     /// Largest cached fan-out (no shared cache).
     pub max_fanout: u64,
     /// Average cached fan-out (no shared cache).
+    #[serde(serialize_with = "super::format::go_float")]
     pub avg_fanout: f64,
 }
 

@@ -44,6 +44,7 @@ pub struct Varz {
     /// Monitoring HTTPS port (0 if none).
     pub https_port: u16,
     /// Authentication timeout in seconds.
+    #[serde(serialize_with = "super::format::go_float")]
     pub auth_timeout: f64,
     /// Longest control line.
     pub max_control_line: usize,
@@ -64,6 +65,7 @@ pub struct Varz {
     /// JetStream settings and use (off until JetStream lands).
     pub jetstream: EmptySection,
     /// TLS handshake timeout in seconds.
+    #[serde(serialize_with = "super::format::go_float")]
     pub tls_timeout: f64,
     /// Write deadline in nanoseconds.
     pub write_deadline: u64,
@@ -80,6 +82,7 @@ pub struct Varz {
     /// Where nats-server reports GOMAXPROCS: the cores the runtime uses.
     pub gomaxprocs: usize,
     /// CPU use, percent of one core.
+    #[serde(serialize_with = "super::format::go_float")]
     pub cpu: f64,
     /// Open client connections.
     pub connections: usize,
