@@ -2,7 +2,8 @@
 //! verified record or damage without panicking, and the snapshot reader must accept or refuse
 //! any stream cleanly. Inputs starting with an odd byte instead build a valid block from the
 //! rest and then damage it where the input says, which reaches the resynchronisation paths that
-//! random bytes (which never carry valid checksums) cannot.
+//! random bytes (which never carry valid checksums) cannot. A first byte of 2 reads the rest as
+//! a block file that may be compressed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -60,6 +61,8 @@ fn check_scan(data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     match data.split_first() {
         Some((mode, rest)) if mode & 1 == 1 => check_scan(&damaged_block(rest)),
+        // A compressed block file: the frame must be refused or decode to a scannable block.
+        Some((2, rest)) => drop(block::scan_file(rest)),
         _ => {
             check_scan(data);
             if let Ok(store) = MemoryStore::restore(StoreConfig::default(), &mut &data[..]) {

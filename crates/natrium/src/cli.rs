@@ -5,11 +5,92 @@
 use natrium_server::{ListenPort, Options};
 use std::path::PathBuf;
 
+/// A flag's effect on the options, applied over the config file (flags win, as in nats-server).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    /// `-a`.
+    Host(String),
+    /// `-p`.
+    Port(ListenPort),
+    /// `-n`.
+    ServerName(String),
+    /// `-P`.
+    PidFile(PathBuf),
+    /// `--client_advertise`.
+    ClientAdvertise(String),
+    /// `-l`.
+    LogFile(PathBuf),
+    /// `-T`.
+    LogTime(bool),
+    /// `-D` (and `-DV`).
+    Debug(bool),
+    /// `-V` (and `-DV`).
+    Trace(bool),
+    /// `-m`.
+    HttpPort(ListenPort),
+    /// `-ms`.
+    HttpsPort(ListenPort),
+}
+
+impl Setting {
+    /// Applies the flag to `options`.
+    pub fn apply(&self, options: &mut Options) {
+        match self.clone() {
+            Setting::Host(host) => options.host = host,
+            Setting::Port(port) => options.port = port,
+            Setting::ServerName(name) => options.server_name = name,
+            Setting::PidFile(path) => options.pid_file = Some(path),
+            Setting::ClientAdvertise(url) => options.client_advertise = url,
+            Setting::LogFile(path) => options.log_file = Some(path),
+            Setting::LogTime(on) => options.logtime = on,
+            Setting::Debug(on) => options.debug = on,
+            Setting::Trace(on) => options.trace = on,
+            Setting::HttpPort(port) => options.http_port = Some(port),
+            Setting::HttpsPort(port) => options.https_port = Some(port),
+        }
+    }
+}
+
+/// Where the options come from: a config file (optional) and the flags over it.
+#[derive(Debug, Clone, Default)]
+pub struct OptionSources {
+    /// `-c`: the configuration file.
+    pub config_file: Option<PathBuf>,
+    /// The flags, in command-line order.
+    pub settings: Vec<Setting>,
+}
+
+impl OptionSources {
+    /// Reads the config file (if any) and applies the flags over it; returns the options
+    /// and the config file's warnings.
+    pub fn load(&self) -> Result<(Options, Vec<String>), String> {
+        let (mut options, warnings) = match &self.config_file {
+            Some(path) => natrium_server::configure::load_file(path).map_err(|e| e.to_string())?,
+            None => (Options::default(), Vec::new()),
+        };
+        for setting in &self.settings {
+            setting.apply(&mut options);
+        }
+        Ok((options, warnings))
+    }
+}
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    /// Run a server with these options.
-    Run(Box<Options>),
+    /// Run a server.
+    Run(OptionSources),
+    /// `-t`: check the configuration file and exit.
+    CheckConfig(OptionSources),
+    /// `--signal`: send a signal to a running server.
+    Signal {
+        /// The command (`stop`, `quit`, `term`, `reopen`, `reload`, `ldm`).
+        command: String,
+        /// The PID or PID file given after `=`, if any.
+        target: Option<String>,
+        /// The options, for `pid_file` when no target is given.
+        sources: OptionSources,
+    },
     /// Print the version and exit 0.
     Version,
     /// Print the usage text and exit 0.
@@ -35,9 +116,13 @@ Server Options:
     -n, --name
         --server_name <server_name>  Server name (default: auto)
     -P, --pid <file>                 File to store PID
-        --client_advertise <string>  Client URL to advertise to other servers
     -m, --http_port <port>           Use port for http monitoring
     -ms,--https_port <port>          Use port for https monitoring
+    -c, --config <file>              Configuration file
+    -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to natrium process (ldm, stop, quit, term, reopen, reload)
+                                     <pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/natrium.pid)
+        --client_advertise <string>  Client URL to advertise to other servers
 
 Logging Options:
     -l, --log <file>                 File to redirect log output
@@ -60,8 +145,6 @@ enum Flag {
     Name,
     PidFile,
     ClientAdvertise,
-    HttpPort,
-    HttpsPort,
     LogFile,
     LogTime,
     Debug,
@@ -69,6 +152,11 @@ enum Flag {
     DebugTrace,
     Help,
     Version,
+    HttpPort,
+    HttpsPort,
+    Config,
+    CheckConfig,
+    Signal,
 }
 
 impl Flag {
@@ -79,8 +167,6 @@ impl Flag {
             "n" | "name" | "server_name" => Flag::Name,
             "P" | "pid" => Flag::PidFile,
             "client_advertise" => Flag::ClientAdvertise,
-            "m" | "http_port" => Flag::HttpPort,
-            "ms" | "https_port" => Flag::HttpsPort,
             "l" | "log" => Flag::LogFile,
             "T" | "logtime" => Flag::LogTime,
             "D" | "debug" => Flag::Debug,
@@ -88,6 +174,11 @@ impl Flag {
             "DV" | "DVV" => Flag::DebugTrace,
             "h" | "help" => Flag::Help,
             "v" | "version" => Flag::Version,
+            "m" | "http_port" => Flag::HttpPort,
+            "ms" | "https_port" => Flag::HttpsPort,
+            "c" | "config" => Flag::Config,
+            "t" => Flag::CheckConfig,
+            "sl" | "signal" => Flag::Signal,
             _ => return None,
         })
     }
@@ -101,6 +192,7 @@ impl Flag {
                 | Flag::DebugTrace
                 | Flag::Help
                 | Flag::Version
+                | Flag::CheckConfig
         )
     }
 }
@@ -114,17 +206,6 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// A monitoring port flag: 0 leaves monitoring off, -1 picks a free port (nats-server's
-/// meanings); `None` if it is not a port at all.
-fn monitor_port(value: &str) -> Option<Option<ListenPort>> {
-    match value.parse::<i32>().ok()? {
-        0 => Some(None),
-        -1 => Some(Some(ListenPort::Random)),
-        port if (1..=65535).contains(&port) => Some(Some(ListenPort::Fixed(port as u16))),
-        _ => None,
-    }
-}
-
 fn usage_error(message: String) -> Command {
     // nats-server's usage function exits 0 even for a bad flag; we keep that contract.
     Command::Fail {
@@ -134,12 +215,23 @@ fn usage_error(message: String) -> Command {
     }
 }
 
+/// Parses a port flag's value: -1 is random, 0 the default.
+fn parse_port(value: &str, default: u16) -> Option<ListenPort> {
+    match value.parse::<i32>().ok()? {
+        -1 => Some(ListenPort::Random),
+        0 => Some(ListenPort::Fixed(default)),
+        port => u16::try_from(port).ok().map(ListenPort::Fixed),
+    }
+}
+
 /// Parses the arguments after the program name.
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
-    let mut options = Options::default();
+    let mut sources = OptionSources::default();
     let mut args = args.into_iter();
     let mut show_help = false;
     let mut show_version = false;
+    let mut check_config = false;
+    let mut signal = None;
     let mut positional = None;
     while let Some(arg) = args.next() {
         if arg == "--" {
@@ -173,15 +265,16 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
                 }
             };
             match flag {
-                Flag::LogTime => options.logtime = value,
-                Flag::Debug => options.debug = value,
-                Flag::Trace => options.trace = value,
+                Flag::LogTime => sources.settings.push(Setting::LogTime(value)),
+                Flag::Debug => sources.settings.push(Setting::Debug(value)),
+                Flag::Trace => sources.settings.push(Setting::Trace(value)),
                 Flag::DebugTrace => {
-                    options.debug = value;
-                    options.trace = value;
+                    sources.settings.push(Setting::Debug(value));
+                    sources.settings.push(Setting::Trace(value));
                 }
                 Flag::Help => show_help = value,
                 Flag::Version => show_version = value,
+                Flag::CheckConfig => check_config = value,
                 _ => {}
             }
             continue;
@@ -189,38 +282,37 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
         let Some(value) = inline_value.or_else(|| args.next()) else {
             return usage_error(format!("flag needs an argument: -{name}"));
         };
-        match flag {
-            Flag::Host => options.host = value,
-            Flag::Port => match value.parse::<i32>() {
-                Ok(-1) => options.port = ListenPort::Random,
-                Ok(0) => options.port = ListenPort::Fixed(natrium_server::options::DEFAULT_PORT),
-                Ok(port) if (1..=65535).contains(&port) => {
-                    options.port = ListenPort::Fixed(port as u16)
-                }
-                _ => {
-                    return usage_error(format!(
-                        "invalid value {value:?} for flag -{name}: parse error"
-                    ))
-                }
+        let bad_value = || {
+            usage_error(format!(
+                "invalid value {value:?} for flag -{name}: parse error"
+            ))
+        };
+        let setting = match flag {
+            Flag::Host => Setting::Host(value.clone()),
+            Flag::Port => match parse_port(&value, natrium_server::options::DEFAULT_PORT) {
+                Some(port) => Setting::Port(port),
+                None => return bad_value(),
             },
-            Flag::Name => options.server_name = value,
-            Flag::PidFile => options.pid_file = Some(PathBuf::from(value)),
-            Flag::ClientAdvertise => options.client_advertise = value,
-            Flag::HttpPort | Flag::HttpsPort => {
-                let Some(port) = monitor_port(&value) else {
-                    return usage_error(format!(
-                        "invalid value {value:?} for flag -{name}: parse error"
-                    ));
-                };
-                if flag == Flag::HttpPort {
-                    options.http_port = port;
-                } else {
-                    options.https_port = port;
-                }
+            Flag::HttpPort | Flag::HttpsPort => match parse_port(&value, 8222) {
+                Some(port) if flag == Flag::HttpPort => Setting::HttpPort(port),
+                Some(port) => Setting::HttpsPort(port),
+                None => return bad_value(),
+            },
+            Flag::Name => Setting::ServerName(value.clone()),
+            Flag::PidFile => Setting::PidFile(PathBuf::from(&value)),
+            Flag::ClientAdvertise => Setting::ClientAdvertise(value.clone()),
+            Flag::LogFile => Setting::LogFile(PathBuf::from(&value)),
+            Flag::Config => {
+                sources.config_file = Some(PathBuf::from(&value));
+                continue;
             }
-            Flag::LogFile => options.log_file = Some(PathBuf::from(value)),
-            _ => {}
-        }
+            Flag::Signal => {
+                signal = Some(value.clone());
+                continue;
+            }
+            _ => continue,
+        };
+        sources.settings.push(setting);
     }
     if show_help {
         return Command::Help;
@@ -229,15 +321,41 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
         return Command::Version;
     }
     match positional.as_deref() {
-        None => Command::Run(Box::new(options)),
-        Some(word) if word.eq_ignore_ascii_case("version") => Command::Version,
-        Some(word) if word.eq_ignore_ascii_case("help") => Command::Help,
-        Some(word) => Command::Fail {
-            message: format!("natrium: unrecognized command: {word:?}"),
-            code: 1,
-            usage: false,
-        },
+        None => {}
+        Some(word) if word.eq_ignore_ascii_case("version") => return Command::Version,
+        Some(word) if word.eq_ignore_ascii_case("help") => return Command::Help,
+        Some(word) => {
+            return Command::Fail {
+                message: format!("natrium: unrecognized command: {word:?}"),
+                code: 1,
+                usage: false,
+            }
+        }
     }
+    if let Some(signal) = signal {
+        let (command, target) = match signal.split_once('=') {
+            Some((command, target)) => (command.to_string(), Some(target.to_string())),
+            None => (signal, None),
+        };
+        return Command::Signal {
+            command,
+            target,
+            sources,
+        };
+    }
+    if check_config {
+        if sources.config_file.is_none() {
+            return Command::Fail {
+                message:
+                    "natrium: must specify [-c, --config] option to check configuration file syntax"
+                        .into(),
+                code: 1,
+                usage: false,
+            };
+        }
+        return Command::CheckConfig(sources);
+    }
+    Command::Run(sources)
 }
 
 #[cfg(test)]
@@ -250,9 +368,10 @@ mod tests {
 
     fn options(args: &[&str]) -> Options {
         match run(args) {
-            Command::Run(options) => *options,
+            Command::Run(sources) => sources.load().expect("options"),
             other => panic!("{args:?} gave {other:?}"),
         }
+        .0
     }
 
     fn failure(args: &[&str]) -> (String, u8) {
@@ -288,27 +407,6 @@ mod tests {
     }
 
     #[test]
-    fn monitoring_ports() {
-        assert_eq!(
-            options(&["-m", "8222"]).http_port,
-            Some(ListenPort::Fixed(8222))
-        );
-        assert_eq!(
-            options(&["--http_port=-1"]).http_port,
-            Some(ListenPort::Random)
-        );
-        assert_eq!(options(&["-m", "0"]).http_port, None);
-        assert_eq!(
-            options(&["-ms", "8443"]).https_port,
-            Some(ListenPort::Fixed(8443))
-        );
-        assert_eq!(
-            failure(&["-m", "x"]).0,
-            "invalid value \"x\" for flag -m: parse error"
-        );
-    }
-
-    #[test]
     fn errors_match_nats_server() {
         assert_eq!(
             failure(&["-bogus"]),
@@ -327,5 +425,31 @@ mod tests {
         assert!(matches!(run(&["-v"]), Command::Version));
         assert!(matches!(run(&["version"]), Command::Version));
         assert!(matches!(run(&["--help"]), Command::Help));
+        assert_eq!(
+            failure(&["-t"]).0,
+            "natrium: must specify [-c, --config] option to check configuration file syntax"
+        );
+    }
+
+    #[test]
+    fn config_check_and_signal_commands() {
+        assert!(
+            matches!(run(&["-t", "-c", "x.conf"]), Command::CheckConfig(s) if s.config_file.is_some())
+        );
+        match run(&["--signal", "reload=/run/n.pid"]) {
+            Command::Signal {
+                command, target, ..
+            } => {
+                assert_eq!(
+                    (command.as_str(), target.as_deref()),
+                    ("reload", Some("/run/n.pid"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            options(&["-m", "8222"]).http_port,
+            Some(ListenPort::Fixed(8222))
+        );
     }
 }

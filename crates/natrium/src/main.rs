@@ -1,22 +1,47 @@
-//! `natrium`: parse the command line, set up logging, and run the server until a signal.
+//! `natrium`: parse the command line, load the options, set up logging, and run the server;
+//! then turn signals into reloads, log reopens, lame duck mode and shutdown.
 
 mod cli;
+mod signal;
 
-use cli::Command;
-use natrium_server::{log, Options, Server};
+use cli::{Command, OptionSources};
+use natrium_server::log::{self, LogSettings};
+use natrium_server::{Options, Server, ServerHandle};
 use std::process::ExitCode;
-use tracing::{debug, error};
+use tracing::{debug, error, warn};
 
 fn main() -> ExitCode {
-    let options = match cli::parse(std::env::args().skip(1)) {
-        Command::Run(options) => options,
+    match cli::parse(std::env::args().skip(1)) {
+        Command::Run(sources) => run(sources),
+        Command::CheckConfig(sources) => match sources.load() {
+            Ok(_) => {
+                let file = sources.config_file.unwrap_or_default();
+                eprintln!("natrium: configuration file {} is valid", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(&message),
+        },
+        Command::Signal {
+            command,
+            target,
+            sources,
+        } => {
+            let pid_file = sources
+                .load()
+                .ok()
+                .and_then(|(options, _)| options.pid_file);
+            match signal::send(&command, target.as_deref(), pid_file.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => fail(&message),
+            }
+        }
         Command::Version => {
             println!("natrium: v{}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
+            ExitCode::SUCCESS
         }
         Command::Help => {
             println!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
+            ExitCode::SUCCESS
         }
         Command::Fail {
             message,
@@ -27,62 +52,131 @@ fn main() -> ExitCode {
             if usage {
                 println!("{}", cli::USAGE);
             }
-            return ExitCode::from(code);
-        }
-    };
-    if let Err(e) = log::init(
-        options.debug,
-        options.trace,
-        options.logtime,
-        options.log_file.as_deref(),
-    ) {
-        eprintln!("natrium: cannot open log file: {e}");
-        return ExitCode::FAILURE;
-    }
-    match run(*options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            error!("{message}");
-            eprintln!("natrium: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
     }
 }
 
-fn run(options: Options) -> Result<(), String> {
+fn fail(message: &str) -> ExitCode {
+    eprintln!("natrium: {message}");
+    ExitCode::FAILURE
+}
+
+fn run(sources: OptionSources) -> ExitCode {
+    let (options, warnings) = match sources.load() {
+        Ok(loaded) => loaded,
+        Err(message) => return fail(&message),
+    };
+    if let Err(e) = log::init(&LogSettings::from_options(&options)) {
+        return fail(&format!("cannot open log file: {e}"));
+    }
+    for warning in warnings {
+        warn!("{warning}");
+    }
+    match serve(options, sources) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            error!("{message}");
+            fail(&message)
+        }
+    }
+}
+
+fn serve(options: Options, sources: OptionSources) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let pid_file = options.pid_file.clone();
-    if let Some(path) = &pid_file {
+    if let Some(path) = &options.pid_file {
         std::fs::write(path, std::process::id().to_string())
             .map_err(|e| format!("could not write pidfile: {e}"))?;
     }
+    if let Some(path) = &options.config_file {
+        tracing::info!("Using configuration file: {}", path.display());
+    }
     let result = runtime.block_on(async {
         let server = Server::bind(options).await.map_err(|e| e.to_string())?;
-        server.run(shutdown_signal()).await;
+        let handle = server.handle();
+        let signals = tokio::spawn(handle_signals(handle.clone(), sources));
+        server.run().await;
+        signals.abort();
+        if let Some(path) = &handle.options().pid_file {
+            let _ = std::fs::remove_file(path);
+        }
         Ok(())
     });
-    if let Some(path) = &pid_file {
-        let _ = std::fs::remove_file(path);
-    }
+    // Client tasks still finishing must not hold the process open.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     result
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Turns signals into server actions until shutdown: SIGHUP reloads, SIGUSR1 reopens the
+/// log file, SIGUSR2 enters lame duck mode, SIGINT and SIGTERM stop the server.
+async fn handle_signals(handle: ServerHandle, sources: OptionSources) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        error!("cannot install signal handlers");
-        return std::future::pending().await;
+    let kinds = [
+        SignalKind::hangup(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+    ];
+    let mut streams = Vec::new();
+    for kind in kinds {
+        match signal(kind) {
+            Ok(stream) => streams.push(stream),
+            Err(e) => {
+                error!("cannot install signal handlers: {e}");
+                return;
+            }
+        }
+    }
+    let [hangup, user1, user2, interrupt, terminate] = &mut streams[..] else {
+        return;
     };
-    let name = tokio::select! {
-        _ = interrupt.recv() => "interrupt",
-        _ = terminate.recv() => "terminated",
-    };
-    debug!("Trapped {name:?} signal");
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                debug!("Trapped \"hangup\" signal");
+                reload(&handle, &sources);
+            }
+            _ = user1.recv() => {
+                debug!("Trapped \"user defined signal 1\" signal");
+                if let Err(e) = log::reopen() {
+                    error!("Failed to reopen log file: {e}");
+                }
+            }
+            _ = user2.recv() => {
+                debug!("Trapped \"user defined signal 2\" signal");
+                handle.enter_lame_duck_mode();
+            }
+            _ = interrupt.recv() => {
+                debug!("Trapped \"interrupt\" signal");
+                handle.shutdown();
+                return;
+            }
+            _ = terminate.recv() => {
+                debug!("Trapped \"terminated\" signal");
+                handle.shutdown();
+                return;
+            }
+        }
+    }
+}
+
+/// Re-reads the config file and applies it; any failure leaves the running options alone.
+fn reload(handle: &ServerHandle, sources: &OptionSources) {
+    if sources.config_file.is_none() {
+        error!("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+        return;
+    }
+    let result = sources.load().and_then(|(options, warnings)| {
+        for warning in warnings {
+            warn!("{warning}");
+        }
+        handle.reload(options)
+    });
+    if let Err(e) = result {
+        error!("Failed to reload server configuration: {e}");
+    }
 }

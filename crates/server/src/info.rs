@@ -35,6 +35,9 @@ pub struct ServerInfo {
     /// Other client URLs of this server or cluster.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub connect_urls: Vec<String>,
+    /// Set in the INFO sent on entering lame duck mode: clients should move elsewhere.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ldm: bool,
 }
 
 /// The CONNECT JSON a client sends; unknown fields are ignored as nats-server does.

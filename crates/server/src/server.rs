@@ -5,15 +5,16 @@ use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
 use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
+use crate::{lame_duck, log, reload};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tracing::{debug, error, info};
 
 /// How long shutdown waits for connections to finish their last writes.
@@ -69,6 +70,10 @@ pub(crate) struct ServerState {
     seed: u64,
     /// Monitoring's state: closed connections, request counts, start times.
     pub monitor: MonitorState,
+    /// Set once lame duck mode starts; it never ends but in shutdown.
+    lame_duck: AtomicBool,
+    lame_duck_requested: Notify,
+    shutdown_requested: Notify,
 }
 
 impl ServerState {
@@ -103,7 +108,7 @@ impl ServerState {
     }
 
     /// The INFO JSON for one connection.
-    pub fn client_info_json(&self, client_id: u64, peer: &SocketAddr) -> Vec<u8> {
+    pub fn client_info_json(&self, client_id: u64, peer: &SocketAddr, ldm: bool) -> Vec<u8> {
         let options = self.options();
         let info = ServerInfo {
             server_id: self.server_id.clone(),
@@ -118,8 +123,29 @@ impl ServerState {
             client_id,
             client_ip: peer.ip().to_string(),
             connect_urls: Vec::new(),
+            ldm,
         };
         serde_json::to_vec(&info).unwrap_or_default()
+    }
+
+    /// Sends a fresh INFO to every client that accepts updates (protocol 1).
+    pub fn send_info_update(&self, ldm: bool) {
+        for client in self.clients_snapshot() {
+            if client.info_updates.load(Ordering::Acquire) {
+                let info = self.client_info_json(client.id, &client.peer, ldm);
+                client.send_now(|out| natrium_proto::encode::write_info(out, &info));
+            }
+        }
+    }
+
+    /// Tells clients this server is going away (INFO with `"ldm":true`).
+    pub fn send_lame_duck_info(&self) {
+        self.send_info_update(true);
+    }
+
+    /// Every registered connection, at this moment.
+    pub fn clients_snapshot(&self) -> Vec<Arc<ClientShared>> {
+        self.clients.lock().values().cloned().collect()
     }
 
     /// Adds a connection unless the server is at `max_connections`.
@@ -139,11 +165,6 @@ impl ServerState {
 
     pub(crate) fn client_count(&self) -> usize {
         self.clients.lock().len()
-    }
-
-    /// Every registered connection, for monitoring.
-    pub(crate) fn clients_snapshot(&self) -> Vec<Arc<ClientShared>> {
-        self.clients.lock().values().cloned().collect()
     }
 }
 
@@ -237,6 +258,9 @@ impl Server {
             started,
             seed,
             monitor: MonitorState::new(started),
+            lame_duck: AtomicBool::new(false),
+            lame_duck_requested: Notify::new(),
+            shutdown_requested: Notify::new(),
         });
         Ok(Server {
             state,
@@ -267,16 +291,25 @@ impl Server {
         &self.state.stats
     }
 
-    /// Serves clients until `shutdown` completes, then closes every connection.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    /// A handle to reload, drain or stop the server while it runs.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            state: Arc::clone(&self.state),
+        }
+    }
+
+    /// Serves clients until a [`ServerHandle`] asks for shutdown (directly or at the end of
+    /// lame duck mode), then closes every connection.
+    pub async fn run(self) {
         let monitoring = self
             .monitor_listener
             .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
         info!("Server is ready");
         let state = Arc::clone(&self.state);
-        let accept = async {
-            loop {
-                match self.listener.accept().await {
+        let mut listener = Some(self.listener);
+        loop {
+            tokio::select! {
+                accepted = accept(listener.as_ref()) => match accepted {
                     Ok((stream, peer)) => {
                         tokio::spawn(run_client(Arc::clone(&state), stream, peer));
                     }
@@ -285,21 +318,27 @@ impl Server {
                         error!("Error accepting client connection: {e}");
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
+                },
+                _ = state.lame_duck_requested.notified(), if listener.is_some() => {
+                    info!("Entering lame duck mode, stop accepting new clients");
+                    state.lame_duck.store(true, Ordering::Release);
+                    listener = None;
+                    let draining = Arc::clone(&state);
+                    tokio::spawn(async move {
+                        lame_duck::run(Arc::clone(&draining)).await;
+                        draining.shutdown_requested.notify_one();
+                    });
                 }
+                _ = state.shutdown_requested.notified() => break,
             }
-        };
-        tokio::select! {
-            _ = accept => {}
-            _ = shutdown => {}
         }
         info!("Initiating Shutdown...");
         if let Some(monitoring) = monitoring {
             monitoring.abort();
         }
-        drop(self.listener);
+        drop(listener);
         debug!("Client accept loop exiting..");
-        let clients: Vec<_> = state.clients.lock().values().cloned().collect();
-        for client in clients {
+        for client in state.clients_snapshot() {
             client.close(CloseReason::ServerShutdown, true);
         }
         let deadline = Instant::now() + SHUTDOWN_GRACE;
@@ -307,6 +346,69 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         info!("Server Exiting..");
+    }
+}
+
+/// Accepts from the listener, or waits forever once it is gone (lame duck mode).
+async fn accept(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Controls a running server from outside its tasks (signals, tests).
+#[derive(Clone)]
+pub struct ServerHandle {
+    state: Arc<ServerState>,
+}
+
+impl ServerHandle {
+    /// Puts `new` options in force if only live-changeable options differ; on error the
+    /// running options stay as they were.
+    pub fn reload(&self, new: Options) -> Result<(), String> {
+        let old = self.state.options();
+        reload::check_reloadable(&old, &new)?;
+        log::reconfigure(&log::LogSettings::from_options(&new))
+            .map_err(|e| format!("log file: {e}"))?;
+        if new.pid_file != old.pid_file {
+            if let Some(path) = &new.pid_file {
+                std::fs::write(path, std::process::id().to_string())
+                    .map_err(|e| format!("could not write pidfile: {e}"))?;
+            }
+        }
+        let payload_changed = new.max_payload != old.max_payload;
+        self.state.replace_options(new);
+        self.state.monitor.note_config_loaded();
+        if payload_changed {
+            self.state.send_info_update(false);
+        }
+        info!("Reloaded server configuration");
+        Ok(())
+    }
+
+    /// Starts lame duck mode (a second call does nothing).
+    pub fn enter_lame_duck_mode(&self) {
+        if !self.state.lame_duck.load(Ordering::Acquire) {
+            self.state.lame_duck_requested.notify_one();
+        }
+    }
+
+    /// True once lame duck mode has started.
+    pub fn in_lame_duck_mode(&self) -> bool {
+        self.state.lame_duck.load(Ordering::Acquire)
+    }
+
+    /// Asks the server to shut down.
+    pub fn shutdown(&self) {
+        self.state.shutdown_requested.notify_one();
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> Arc<Options> {
+        self.state.options()
     }
 }
 

@@ -20,7 +20,7 @@ async fn start(configure: impl FnOnce(&mut Options)) -> SocketAddr {
     configure(&mut options);
     let server = Server::bind(options).await.expect("bind");
     let address = server.local_addr().expect("address");
-    tokio::spawn(server.run(std::future::pending()));
+    tokio::spawn(server.run());
     address
 }
 

@@ -28,7 +28,7 @@ async fn start(configure: impl FnOnce(&mut Options)) -> (SocketAddr, SocketAddr)
     let server = Server::bind(options).await.expect("bind");
     let client = server.local_addr().expect("client address");
     let monitor = server.monitor_addr().expect("monitoring is on");
-    tokio::spawn(server.run(std::future::pending()));
+    tokio::spawn(server.run());
     (client, monitor)
 }
 

@@ -11,13 +11,29 @@ use crate::record::{self, DecodeError, Header, Kind, HEADER_BYTES, MAGIC};
 pub(crate) const FILE_HEADER_BYTES: usize = 16;
 const FILE_MAGIC: &[u8; 8] = b"NATRBLK1";
 
-/// The header every block file starts with. Flags are 0 today: no compression, no encryption.
+/// Block header flag: the records after the header are LZ4-compressed (see `compress.rs`).
+pub(crate) const FLAG_LZ4: u32 = 1;
+
+/// The header of a plain block file (records stored as written).
 pub(crate) fn file_header() -> [u8; FILE_HEADER_BYTES] {
+    file_header_with(0)
+}
+
+/// A block file header with `flags` (compression today; encryption is reserved a bit later).
+pub(crate) fn file_header_with(flags: u32) -> [u8; FILE_HEADER_BYTES] {
     let mut header = [0u8; FILE_HEADER_BYTES];
     header[..8].copy_from_slice(FILE_MAGIC);
+    header[8..12].copy_from_slice(&flags.to_le_bytes());
     let crc = crc32c::crc32c(&header[..12]);
     header[12..].copy_from_slice(&crc.to_le_bytes());
     header
+}
+
+/// The flags of a verified block file header, `None` if the header is damaged or absent.
+pub(crate) fn header_flags(bytes: &[u8]) -> Option<u32> {
+    let header = bytes.get(..FILE_HEADER_BYTES)?;
+    let flags = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
+    (header == file_header_with(flags)).then_some(flags)
 }
 
 /// A well-formed block of message records `(seq, timestamp, subject, payload)`, for tests and
@@ -113,7 +129,10 @@ pub fn scan(bytes: &[u8]) -> BlockScan {
         match record::decode(&bytes[pos..]) {
             Ok(found) => {
                 let len = found.header.record_len();
-                if found.header.kind == Kind::Msg && !valid_subject(found.subject) {
+                // Sealed and erased records carry no readable subject.
+                let opaque =
+                    found.header.flags & (record::FLAG_ENCRYPTED | record::FLAG_ERASED) != 0;
+                if found.header.kind == Kind::Msg && !opaque && !valid_subject(found.subject) {
                     scan.damage.push(Damage::Record {
                         offset: pos,
                         len,
@@ -160,6 +179,16 @@ pub fn scan(bytes: &[u8]) -> BlockScan {
     }
     scan.valid_len = bytes.len();
     scan
+}
+
+/// Scans a block file as stored: decompresses it first if it is a compressed block. `None` if
+/// it is compressed and its data fails the checksum (the whole block is lost).
+pub fn scan_file(raw: &[u8]) -> Option<BlockScan> {
+    match crate::compress::decode(raw, 1 << 30) {
+        Ok(Some(plain)) => Some(scan(&plain)),
+        Ok(None) => Some(scan(raw)),
+        Err(_) => None,
+    }
 }
 
 fn valid_subject(subject: &[u8]) -> bool {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::StoreError;
+use crate::{Compression, EncryptionKey, StoreError};
 
 /// What to do when a limit is reached (JetStream `discard`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,6 +84,10 @@ pub struct FileStoreConfig {
     pub sync: SyncPolicy,
     /// Buffered records are written to the OS once the buffer exceeds this, even without `sync`.
     pub write_buffer_bytes_max: usize,
+    /// Compression applied to a block when it is sealed.
+    pub compression: Compression,
+    /// Encrypts message bodies at rest when set.
+    pub encryption_key: Option<EncryptionKey>,
 }
 
 impl Default for FileStoreConfig {
@@ -93,6 +97,8 @@ impl Default for FileStoreConfig {
             block_size_bytes: 8 * 1024 * 1024,
             sync: SyncPolicy::Always,
             write_buffer_bytes_max: 256 * 1024,
+            compression: Compression::None,
+            encryption_key: None,
         }
     }
 }

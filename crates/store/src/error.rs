@@ -45,6 +45,17 @@ pub enum StoreError {
     /// refuses further writes rather than acknowledging data it cannot vouch for.
     #[error("store failed to sync and is read-only: {0}")]
     SyncFailed(String),
+    /// The store holds encrypted messages but no key was configured; refusing to open rather
+    /// than treating every message as lost.
+    #[error("store is encrypted and no encryption key was configured")]
+    EncryptionKeyMissing,
+    /// An encrypted message passed its checksum but not authentication: wrong key or tampering.
+    /// The store refuses to open rather than discard it.
+    #[error("message {seq} failed decryption: wrong encryption key or tampering")]
+    DecryptionFailed {
+        /// Sequence of the message.
+        seq: u64,
+    },
     /// An operating-system I/O error, with what the store was doing.
     #[error("{context}: {source}")]
     Io {

@@ -17,9 +17,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::block::{self, FILE_HEADER_BYTES};
+use crate::block;
+use crate::compress::Compression;
+use crate::encrypt;
 use crate::index::{Index, PurgePlan};
-use crate::record::{self, Kind, NewRecord, FLAG_ERASED};
+use crate::record::{self, Kind, NewRecord, FLAG_ENCRYPTED, FLAG_ERASED};
 use crate::sync::Flusher;
 use crate::{limits, snapshot, FileStoreConfig, MessageStore, PurgeRequest, StoreError, StoredMsg};
 use crate::{StreamState, SyncTicket};
@@ -51,6 +53,12 @@ pub(crate) struct Block {
     pub first_seq: u64,
     /// Live messages in the block; a sealed block at zero is compacted.
     pub live_msgs: u64,
+    /// The file holds the block LZ4-compressed (sealed blocks only).
+    pub compressed: bool,
+    /// Encryption salt of the block's messages (0 for a plain block).
+    pub salt: u64,
+    /// Where the first message goes: after the file header and the salt record, if any.
+    pub data_start: u64,
 }
 
 /// A JetStream file store (`storage: file`).
@@ -66,6 +74,8 @@ pub struct FileStore {
     pub(crate) dir_handle: Arc<File>,
     pub(crate) flusher: Flusher,
     pub(crate) consumers: std::collections::HashMap<String, crate::consumer::ConsumerFile>,
+    /// The last compressed block read, decompressed.
+    pub(crate) decompressed: std::sync::Mutex<Option<(u32, Arc<Vec<u8>>)>>,
     removed: Vec<u64>,
 }
 
@@ -103,11 +113,17 @@ impl FileStore {
             dir_handle,
             flusher,
             consumers: Default::default(),
+            decompressed: Default::default(),
             removed: Vec::new(),
         };
         let report = crate::recovery::recover(&mut store)?;
-        if store.blocks.is_empty() {
-            store.new_block(1)?;
+        // Appends go to a fresh block if the last one was sealed and compressed just before a
+        // crash (compressed files are never appended to), and always when encrypting, so a
+        // sequence reused after a torn tail is sealed under a fresh salt.
+        let encrypting = store.config.encryption_key.is_some();
+        if encrypting || store.blocks.back().is_none_or(|block| block.compressed) {
+            let next_id = store.blocks.back().map_or(1, |block| block.id + 1);
+            store.new_block(next_id)?;
         }
         store.pending_offset =
             store.blocks.back().map_or(0, |block| block.len) - store.pending.len() as u64;
@@ -147,16 +163,13 @@ impl FileStore {
         }
         snapshot::read(input, |event| match event {
             snapshot::Event::Msg(msg) => {
-                let record = NewRecord {
-                    kind: Kind::Msg,
-                    flags: 0,
-                    seq: msg.seq,
-                    timestamp: msg.timestamp,
-                    subject: msg.subject.as_bytes(),
-                    headers: &msg.headers,
-                    payload: &msg.payload,
-                };
-                let location = store.append(record)?;
+                let location = store.append_msg(
+                    msg.seq,
+                    &msg.subject,
+                    &msg.headers,
+                    &msg.payload,
+                    msg.timestamp,
+                )?;
                 let size = crate::msg_size(&msg.subject, &msg.headers, &msg.payload);
                 store
                     .index
@@ -220,12 +233,26 @@ impl FileStore {
             max_seq: 0,
             first_seq: self.index.last_seq() + 1,
             live_msgs: 0,
+            compressed: false,
+            salt: 0,
+            data_start: 0,
         });
         self.pending.clear();
         self.pending_offset = 0;
         self.pending.extend_from_slice(&block::file_header());
+        let salt = match self.config.encryption_key {
+            Some(_) => {
+                let salt = encrypt::random_salt()?;
+                NewRecord::marker(Kind::Salt, salt, 0).encode_into(&mut self.pending);
+                salt
+            }
+            None => 0,
+        };
+        let len = self.pending.len() as u64;
         if let Some(block) = self.blocks.back_mut() {
-            block.len = FILE_HEADER_BYTES as u64;
+            block.len = len;
+            block.data_start = len;
+            block.salt = salt;
         }
         self.flusher.mark_dirty(&self.dir_handle.clone());
         Ok(())
@@ -255,18 +282,9 @@ impl FileStore {
 
     /// Appends one record to the last block, starting a new block first if a message would not
     /// fit. Returns where it went.
-    fn append(&mut self, record: NewRecord<'_>) -> Result<Location, StoreError> {
+    pub(crate) fn append(&mut self, record: NewRecord<'_>) -> Result<Location, StoreError> {
         let len = record.len() as u64;
-        let needs_new_block = self.blocks.back().is_none_or(|block| {
-            record.kind == Kind::Msg
-                && block.len > FILE_HEADER_BYTES as u64
-                && block.len + len > self.config.block_size_bytes
-        });
-        if needs_new_block {
-            self.write_pending()?;
-            let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
-            self.new_block(next_id)?;
-        }
+        self.make_room(record.kind, len)?;
         let Some(block) = self.blocks.back_mut() else {
             return Err(StoreError::InvalidConfig("no block"));
         };
@@ -288,6 +306,62 @@ impl FileStore {
         Ok(location)
     }
 
+    /// Appends a message record, sealing its body first when encryption is on.
+    fn append_msg(
+        &mut self,
+        seq: u64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        timestamp: i64,
+    ) -> Result<Location, StoreError> {
+        let Some(key) = self.config.encryption_key.clone() else {
+            let record = NewRecord {
+                kind: Kind::Msg,
+                flags: 0,
+                seq,
+                timestamp,
+                subject: subject.as_bytes(),
+                headers,
+                payload,
+            };
+            return self.append(record);
+        };
+        // The salt is the destination block's, so start that block before sealing.
+        let sealed_len = 6 + subject.len() + headers.len() + payload.len() + 16;
+        self.make_room(Kind::Msg, (record::HEADER_BYTES + sealed_len) as u64)?;
+        let salt = self.blocks.back().map_or(0, |block| block.salt);
+        let sealed = encrypt::seal(&key, salt, seq, subject, headers, payload);
+        let record = NewRecord {
+            kind: Kind::Msg,
+            flags: FLAG_ENCRYPTED,
+            seq,
+            timestamp,
+            subject: b"",
+            headers: b"",
+            payload: &sealed,
+        };
+        self.append(record)
+    }
+
+    /// Starts a new block if a message of `len` bytes would not fit in the last one.
+    fn make_room(&mut self, kind: Kind, len: u64) -> Result<(), StoreError> {
+        let needs_new_block = self.blocks.back().is_none_or(|block| {
+            kind == Kind::Msg
+                && block.len > block.data_start
+                && block.len + len > self.config.block_size_bytes
+        });
+        if needs_new_block {
+            self.write_pending()?;
+            if self.config.compression != Compression::None && !self.blocks.is_empty() {
+                self.seal_block(self.blocks.len() - 1)?;
+            }
+            let next_id = self.blocks.back().map_or(1, |block| block.id + 1);
+            self.new_block(next_id)?;
+        }
+        Ok(())
+    }
+
     /// Records the removals of the last mutation: a floor if the first sequence moved, a tombstone
     /// for each sequence removed above it, then deletes blocks that fell below the floor.
     fn record_removals(&mut self, old_base: u64, timestamp: i64) -> Result<(), StoreError> {
@@ -306,111 +380,6 @@ impl FileStore {
         self.removed.clear();
         self.delete_dead_blocks()?;
         self.compact_dead_blocks()
-    }
-
-    /// Position of the block that holds (or held) message `seq`.
-    fn block_position(&self, seq: u64) -> Option<usize> {
-        self.blocks
-            .partition_point(|block| block.first_seq <= seq)
-            .checked_sub(1)
-    }
-
-    /// The block that holds (or held) message `seq`.
-    fn block_of(&self, seq: u64) -> Option<&Block> {
-        self.block_position(seq)
-            .and_then(|pos| self.blocks.get(pos))
-    }
-
-    /// Counts a removed message against its block.
-    fn released(&mut self, seq: u64) {
-        if let Some(block) = self
-            .block_position(seq)
-            .and_then(|pos| self.blocks.get_mut(pos))
-        {
-            block.live_msgs = block.live_msgs.saturating_sub(1);
-        }
-    }
-
-    /// Empties sealed blocks in the middle of the stream whose messages are all removed (KV
-    /// overwrites, per-subject limits), so their space is reclaimed before the first sequence
-    /// reaches them. Their tombstones for earlier blocks, and their floor, are first appended to
-    /// the last block and fsynced, so no removed message can come back. The emptied file stays
-    /// (header only) so block ids remain contiguous and a gap always means a lost file.
-    pub(crate) fn compact_dead_blocks(&mut self) -> Result<(), StoreError> {
-        let header = FILE_HEADER_BYTES as u64;
-        let dead: Vec<usize> = (0..self.blocks.len().saturating_sub(1))
-            .filter(|&pos| self.blocks[pos].live_msgs == 0 && self.blocks[pos].len > header)
-            .collect();
-        if dead.is_empty() {
-            return Ok(());
-        }
-        let base = self.index.base_seq();
-        let timestamp = self.last_timestamp();
-        for &pos in &dead {
-            let block = &self.blocks[pos];
-            let mut bytes = vec![0u8; block.len as usize];
-            block
-                .file
-                .read_exact_at(&mut bytes, 0)
-                .map_err(StoreError::io("reading a block to compact"))?;
-            let first_seq = block.first_seq;
-            let scan = block::scan(&bytes);
-            let mut has_floor = false;
-            for found in &scan.records {
-                match found.header.kind {
-                    Kind::Tombstone
-                        if found.seq() >= base
-                            && found.seq() < first_seq
-                            && self
-                                .block_of(found.seq())
-                                .is_some_and(|target| target.len > header) =>
-                    {
-                        self.append(NewRecord::marker(Kind::Tombstone, found.seq(), timestamp))?;
-                    }
-                    Kind::Floor => has_floor = true,
-                    _ => {}
-                }
-            }
-            if has_floor && base > 1 {
-                self.append(NewRecord::marker(Kind::Floor, base, timestamp))?;
-            }
-        }
-        self.sync_all()?;
-        for pos in dead {
-            let block = &mut self.blocks[pos];
-            block
-                .file
-                .set_len(header)
-                .map_err(StoreError::io("compacting a block"))?;
-            block.len = header;
-            block.max_seq = 0;
-            tracing::debug!(
-                block = block.id,
-                "compacted a block whose messages were all removed"
-            );
-            let file = block.file.clone();
-            self.flusher.mark_dirty(&file);
-        }
-        // Later passes drop tombstones aimed at these blocks, so the truncation must be durable
-        // before any such pass runs.
-        self.sync_all()
-    }
-
-    fn delete_dead_blocks(&mut self) -> Result<(), StoreError> {
-        let base = self.index.base_seq();
-        while self.blocks.len() > 1
-            && self
-                .blocks
-                .front()
-                .is_some_and(|block| block.max_seq < base)
-        {
-            if let Some(block) = self.blocks.pop_front() {
-                let path = Self::block_path(&self.dir, block.id);
-                fs::remove_file(&path).map_err(StoreError::io("deleting a block file"))?;
-                self.flusher.mark_dirty(&self.dir_handle.clone());
-            }
-        }
-        Ok(())
     }
 
     fn block(&self, id: u32) -> Option<&Block> {
@@ -442,6 +411,13 @@ impl FileStore {
                 .get(start..start + bytes.len())
                 .ok_or(StoreError::NotFound)?;
             bytes.copy_from_slice(source);
+        } else if block.compressed {
+            let plain = self.decompressed(block.id, &block.file)?;
+            let start = offset as usize;
+            let source = plain
+                .get(start..start + bytes.len())
+                .ok_or(StoreError::Corrupt { seq: 0 })?;
+            bytes.copy_from_slice(source);
         } else {
             block
                 .file
@@ -457,30 +433,52 @@ impl FileStore {
         let slot = self.index.get(seq).ok_or(StoreError::NotFound)?;
         let subject = self.index.subject_of(slot);
         let bytes = self.read_record(slot.value)?;
-        let verified = match record::decode(&bytes) {
-            Ok(found) => {
-                found.header.kind == Kind::Msg
-                    && found.header.flags & FLAG_ERASED == 0
-                    && found.header.seq == seq
-                    && found.subject == subject.as_bytes()
-                    && found.header.timestamp == slot.time
-            }
-            Err(_) => false,
-        };
-        if !verified {
+        let corrupt = || {
             tracing::error!(
                 seq,
                 block = slot.value.block,
                 offset = slot.value.offset,
                 "corrupt record on read; not served"
             );
-            return Err(StoreError::Corrupt { seq });
+            StoreError::Corrupt { seq }
+        };
+        let found = record::decode(&bytes).map_err(|_| corrupt())?;
+        let header = found.header;
+        let expected = header.kind == Kind::Msg
+            && header.flags & FLAG_ERASED == 0
+            && header.seq == seq
+            && header.timestamp == slot.time;
+        if !expected {
+            return Err(corrupt());
         }
-        let subject_len = subject.len();
-        let headers_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        if header.flags & FLAG_ENCRYPTED != 0 {
+            let key = self
+                .config
+                .encryption_key
+                .as_ref()
+                .ok_or(StoreError::EncryptionKeyMissing)?;
+            let salt = self.block(slot.value.block).map_or(0, |block| block.salt);
+            let opened = encrypt::open(key, salt, seq, found.payload).ok_or_else(corrupt)?;
+            if opened.subject() != Some(subject) {
+                return Err(corrupt());
+            }
+            let headers_start = 6 + opened.subject_len;
+            let payload_start = headers_start + opened.headers_len;
+            let plain = Bytes::from(opened.plain);
+            return Ok(StoredMsg {
+                seq,
+                subject: subject.to_string(),
+                headers: plain.slice(headers_start..payload_start),
+                payload: plain.slice(payload_start..),
+                timestamp: slot.time,
+            });
+        }
+        if found.subject != subject.as_bytes() {
+            return Err(corrupt());
+        }
+        let headers_start = record::HEADER_BYTES + subject.len();
+        let payload_start = headers_start + found.headers.len();
         let bytes = Bytes::from(bytes);
-        let headers_start = record::HEADER_BYTES + subject_len;
-        let payload_start = headers_start + headers_len;
         Ok(StoredMsg {
             seq,
             subject: subject.to_string(),
@@ -523,6 +521,17 @@ impl FileStore {
             return Ok(());
         }
         let block = self.block(location.block).ok_or(StoreError::NotFound)?;
+        if block.compressed {
+            let mut plain = self.decompressed(block.id, &block.file)?.as_ref().clone();
+            if let Some(target) = plain.get_mut(offset as usize..offset as usize + bytes.len()) {
+                target.copy_from_slice(&bytes);
+            }
+            let pos = self
+                .blocks
+                .binary_search_by_key(&location.block, |block| block.id)
+                .unwrap_or(0);
+            return self.replace_compressed(pos, &plain);
+        }
         block
             .file
             .write_all_at(&bytes, offset)
@@ -536,7 +545,7 @@ impl FileStore {
         self.flusher.failure().map_or(Ok(()), Err)
     }
 
-    fn last_timestamp(&self) -> i64 {
+    pub(crate) fn last_timestamp(&self) -> i64 {
         self.index.state().last_time
     }
 }
@@ -567,16 +576,7 @@ impl MessageStore for FileStore {
             }
         };
         let seq = self.index.last_seq() + 1;
-        let record = NewRecord {
-            kind: Kind::Msg,
-            flags: 0,
-            seq,
-            timestamp,
-            subject: subject.as_bytes(),
-            headers,
-            payload,
-        };
-        let location = self.append(record)?;
+        let location = self.append_msg(seq, subject, headers, payload, timestamp)?;
         self.index.append(subject, size, timestamp, location);
         let subject_id = self.index.get(seq).map_or(0, |slot| slot.subject);
         limits::enforce(
@@ -621,11 +621,12 @@ impl MessageStore for FileStore {
         let Some(slot) = self.index.remove(seq) else {
             return Ok(false);
         };
-        self.removed.push(seq);
-        self.record_removals(old_base, timestamp)?;
+        // Erase before recording the removal: recording may compact the block away.
         if erase && self.block(slot.value.block).is_some() {
             self.erase(slot.value, seq, slot.time)?;
         }
+        self.removed.push(seq);
+        self.record_removals(old_base, timestamp)?;
         Ok(true)
     }
 

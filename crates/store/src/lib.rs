@@ -12,13 +12,16 @@
 mod api;
 pub mod block;
 mod command;
+mod compress;
 mod config;
 mod consumer;
+mod encrypt;
 mod error;
 mod file;
 mod index;
 mod limits;
 mod memory;
+mod reclaim;
 mod record;
 mod recovery;
 mod snapshot;
@@ -28,8 +31,10 @@ mod sync;
 
 pub use api::{msg_size, MessageStore, PurgeRequest, StoredMsg, StreamState, MSG_OVERHEAD_BYTES};
 pub use command::{Command, Outcome};
+pub use compress::Compression;
 pub use config::{DiscardPolicy, FileStoreConfig, StoreConfig, SyncPolicy};
 pub use consumer::{ConsumerState, Pending, SequencePair};
+pub use encrypt::EncryptionKey;
 pub use error::StoreError;
 pub use file::FileStore;
 pub use memory::MemoryStore;

@@ -5,8 +5,8 @@
 //! | offset | size | field                                                    |
 //! |--------|------|----------------------------------------------------------|
 //! | 0      | 4    | magic `A7 4E 52 43`, lets recovery resynchronise         |
-//! | 4      | 1    | kind: 1 message, 2 tombstone, 3 floor                    |
-//! | 5      | 1    | flags: bit 0 erased                                      |
+//! | 4      | 1    | kind: 1 message, 2 tombstone, 3 floor, 4 salt            |
+//! | 5      | 1    | flags: bit 0 erased, bit 1 encrypted                     |
 //! | 6      | 2    | subject length (LE, as all integers)                     |
 //! | 8      | 4    | headers length                                           |
 //! | 12     | 4    | payload length                                           |
@@ -26,6 +26,9 @@ pub(crate) const HEADER_BYTES: usize = 40;
 pub(crate) const MAGIC: [u8; 4] = [0xA7, 0x4E, 0x52, 0x43];
 /// Flag: the record's body was overwritten with zeros by `remove(seq, erase = true)`.
 pub(crate) const FLAG_ERASED: u8 = 1;
+/// Flag: the record's payload is a sealed message body (see `encrypt.rs`); subject and headers
+/// lengths are zero.
+pub(crate) const FLAG_ENCRYPTED: u8 = 2;
 
 /// What a record says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,8 @@ pub(crate) enum Kind {
     Tombstone = 2,
     /// Every message below `seq` was removed, and `seq - 1` was assigned.
     Floor = 3,
+    /// The block's encryption salt, carried in the sequence field.
+    Salt = 4,
 }
 
 /// A decoded, checksum-verified header.
@@ -72,6 +77,7 @@ impl Header {
             1 => Kind::Msg,
             2 => Kind::Tombstone,
             3 => Kind::Floor,
+            4 => Kind::Salt,
             _ => return None,
         };
         let header = Header {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::block::{self, Damage, FILE_HEADER_BYTES};
 use crate::file::{Block, FileStore, Location};
-use crate::record::{Kind, FLAG_ERASED, HEADER_BYTES};
-use crate::{msg_size, StoreError};
+use crate::record::{Kind, FLAG_ENCRYPTED, FLAG_ERASED, HEADER_BYTES};
+use crate::{compress, encrypt, msg_size, StoreError};
 
 /// What recovery found and repaired. Every item here was also logged with `tracing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct RecoveryReport {
     pub quarantined_regions: usize,
     /// Sequences whose record was damaged; they read as deleted.
     pub lost_seqs: Vec<u64>,
+    /// Compressed blocks whose data failed its checksum; all their messages are lost.
+    pub damaged_compressed_blocks: usize,
     /// Block files with a damaged file header (rewritten).
     pub bad_file_headers: usize,
     /// Block files that held no valid record (zero-length or all damage), reset to empty.
@@ -54,6 +56,13 @@ pub(crate) fn recover(store: &mut FileStore) -> Result<RecoveryReport, StoreErro
         let entry = entry.map_err(StoreError::io("listing block files"))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        if name.ends_with(".blk.tmp") {
+            // A block compression interrupted before its rename: the plain block is intact.
+            tracing::debug!(file = %name, "removing an unfinished compressed block");
+            fs::remove_file(entry.path())
+                .map_err(StoreError::io("removing an unfinished block"))?;
+            continue;
+        }
         match name
             .strip_suffix(".blk")
             .and_then(|id| id.parse::<u32>().ok())
@@ -90,10 +99,47 @@ fn recover_block(
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
     let path = FileStore::block_path(&store.dir, id);
-    let bytes = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
+    let raw = fs::read(&path).map_err(StoreError::io("reading a block file"))?;
     report.blocks += 1;
-    let scan = block::scan(&bytes);
     let first_seq = store.index.last_seq() + 1;
+    let (bytes, compressed) = match compress::decode(&raw, store.decompressed_len_max()) {
+        Ok(Some(plain)) => (plain, true),
+        Ok(None) => (raw, false),
+        Err(compress::Damaged) => {
+            // One bad bit in compressed data loses the block: records cannot be resynchronised.
+            tracing::warn!(
+                block = id,
+                len = raw.len(),
+                "compressed block failed its checksum; quarantined, its messages are lost"
+            );
+            quarantine(store, id, 0, &raw, report);
+            report.damaged_compressed_blocks += 1;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(StoreError::io("opening a block file"))?;
+            file.set_len(0)
+                .map_err(StoreError::io("resetting a block file"))?;
+            file.write_all_at(&block::file_header(), 0)
+                .map_err(StoreError::io("resetting a block file"))?;
+            let len = FILE_HEADER_BYTES as u64;
+            let file = Arc::new(file);
+            store.blocks.push_back(Block {
+                id,
+                file,
+                len,
+                max_seq: 0,
+                first_seq,
+                live_msgs: 0,
+                compressed: false,
+                salt: 0,
+                data_start: len,
+            });
+            return Ok(());
+        }
+    };
+    let scan = block::scan(&bytes);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -133,6 +179,9 @@ fn recover_block(
             max_seq,
             first_seq,
             live_msgs: 0,
+            compressed: false,
+            salt: 0,
+            data_start: FILE_HEADER_BYTES as u64,
         });
         return Ok(());
     }
@@ -143,8 +192,10 @@ fn recover_block(
             Damage::FileHeader => {
                 tracing::warn!(block = id, "block file header damaged; rewritten");
                 report.bad_file_headers += 1;
-                file.write_all_at(&block::file_header(), 0)
-                    .map_err(StoreError::io("repairing a block header"))?;
+                if !compressed {
+                    file.write_all_at(&block::file_header(), 0)
+                        .map_err(StoreError::io("repairing a block header"))?;
+                }
             }
             Damage::Region { offset, len } => {
                 tracing::warn!(
@@ -183,15 +234,24 @@ fn recover_block(
                 if offset > FILE_HEADER_BYTES {
                     report.truncated_bytes += len as u64;
                 }
-                file.set_len(offset as u64)
-                    .map_err(StoreError::io("truncating a torn tail"))?;
+                if !compressed {
+                    file.set_len(offset as u64)
+                        .map_err(StoreError::io("truncating a torn tail"))?;
+                }
             }
         }
     }
+    let mut salt = 0;
+    let data_start = match scan.records.first() {
+        Some(first) if first.header.kind == Kind::Salt => (first.offset + first.len) as u64,
+        _ => FILE_HEADER_BYTES as u64,
+    };
     for found in &scan.records {
         report.records += 1;
         let header = found.header;
-        max_seq = max_seq.max(header.seq);
+        if header.kind != Kind::Salt {
+            max_seq = max_seq.max(header.seq);
+        }
         match header.kind {
             Kind::Msg if header.flags & FLAG_ERASED == 0 => {
                 if header.seq <= store.index.last_seq() {
@@ -206,9 +266,27 @@ fn recover_block(
                 let body = &bytes[found.offset + HEADER_BYTES..found.offset + found.len];
                 let (subject, rest) = body.split_at(usize::from(header.subject_len));
                 let (headers, payload) = rest.split_at(header.headers_len as usize);
-                // `scan` only reports message records whose subject is a valid UTF-8 literal.
-                let subject = std::str::from_utf8(subject).unwrap_or_default();
-                let size = msg_size(subject, headers, payload);
+                let opened;
+                let (subject, size) = if header.flags & FLAG_ENCRYPTED != 0 {
+                    let key = store
+                        .config
+                        .encryption_key
+                        .as_ref()
+                        .ok_or(StoreError::EncryptionKeyMissing)?;
+                    // The checksum passed, so a failure here is a wrong key or tampering: refuse
+                    // to open instead of treating the stream as lost.
+                    opened = encrypt::open(key, salt, header.seq, payload)
+                        .ok_or(StoreError::DecryptionFailed { seq: header.seq })?;
+                    let subject = opened.subject().unwrap_or_default();
+                    (
+                        subject,
+                        msg_size(subject, opened.headers(), opened.payload()),
+                    )
+                } else {
+                    // `scan` only reports plain message records whose subject is a valid literal.
+                    let subject = std::str::from_utf8(subject).unwrap_or_default();
+                    (subject, msg_size(subject, headers, payload))
+                };
                 let location = Location {
                     block: id,
                     offset: found.offset as u32,
@@ -222,6 +300,7 @@ fn recover_block(
                 store.index.mark_assigned(header.seq);
                 store.index.remove(header.seq);
             }
+            Kind::Salt => salt = header.seq,
             Kind::Floor => {
                 store.index.remove_below(header.seq, drop);
                 store.index.skip_to(header.seq);
@@ -239,6 +318,9 @@ fn recover_block(
         max_seq,
         first_seq,
         live_msgs: 0,
+        compressed,
+        salt,
+        data_start,
     });
     Ok(())
 }

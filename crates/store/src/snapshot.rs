@@ -103,7 +103,9 @@ pub(crate) fn read(
                     last_seq: found.header.seq - 1,
                 })
             }
-            Kind::Tombstone => return Err(StoreError::InvalidSnapshot("unexpected record kind")),
+            Kind::Tombstone | Kind::Salt => {
+                return Err(StoreError::InvalidSnapshot("unexpected record kind"))
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use natrium_store::{
-    msg_size, DiscardPolicy, FileStore, FileStoreConfig, MemoryStore, MessageStore, PurgeRequest,
-    StoreConfig, StoreError, StoredMsg, StreamState, SyncPolicy,
+    msg_size, Compression, DiscardPolicy, EncryptionKey, FileStore, FileStoreConfig, MemoryStore,
+    MessageStore, PurgeRequest, StoreConfig, StoreError, StoredMsg, StreamState, SyncPolicy,
 };
 use proptest::prelude::*;
 
@@ -255,8 +255,12 @@ fn config() -> impl Strategy<Value = StoreConfig> {
         )
 }
 
-fn file_config(limits: &StoreConfig) -> FileStoreConfig {
+fn file_config(limits: &StoreConfig, compression: Compression) -> FileStoreConfig {
     FileStoreConfig {
+        compression,
+        // Encrypt whenever compressing too, so both transformations meet the model together
+        // and apart (plain, compressed+encrypted).
+        encryption_key: (compression == Compression::Lz4).then(|| EncryptionKey::new([9; 32])),
         limits: limits.clone(),
         block_size_bytes: 1024,
         // Durability is not under test here; fsync at close only keeps the test quick.
@@ -358,7 +362,7 @@ fn check(model: &Model, memory: &MemoryStore, file: &FileStore) {
     );
 }
 
-fn run(config: StoreConfig, ops: Vec<Op>) {
+fn run(config: StoreConfig, ops: Vec<Op>, compression: Compression) {
     let dir = tempfile::tempdir().unwrap();
     let mut model = Model {
         config: config.clone(),
@@ -366,7 +370,7 @@ fn run(config: StoreConfig, ops: Vec<Op>) {
         last_seq: 0,
     };
     let mut memory = MemoryStore::new(config.clone()).unwrap();
-    let mut file = Some(FileStore::open(dir.path(), file_config(&config)).unwrap());
+    let mut file = Some(FileStore::open(dir.path(), file_config(&config, compression)).unwrap());
     let mut now = 1_000i64;
     for op in ops {
         let store = file.as_mut().unwrap();
@@ -441,7 +445,8 @@ fn run(config: StoreConfig, ops: Vec<Op>) {
             Op::Reopen => {
                 drop(file.take());
                 let (reopened, report) =
-                    FileStore::open_with_report(dir.path(), file_config(&config)).unwrap();
+                    FileStore::open_with_report(dir.path(), file_config(&config, compression))
+                        .unwrap();
                 assert_eq!(
                     report.quarantined_regions
                         + report.lost_seqs.len()
@@ -463,7 +468,7 @@ fn run(config: StoreConfig, ops: Vec<Op>) {
     let restored_dir = tempfile::tempdir().unwrap();
     let restored = FileStore::restore(
         restored_dir.path(),
-        file_config(&config),
+        file_config(&config, compression),
         &mut snapshot.as_slice(),
     )
     .unwrap();
@@ -482,12 +487,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
-    fn stores_agree_with_the_model(config in config(), ops in prop::collection::vec(op(), 1..60)) {
-        run(config, ops);
+    fn stores_agree_with_the_model(config in config(), ops in prop::collection::vec(op(), 1..60), lz4 in any::<bool>()) {
+        run(config, ops, if lz4 { Compression::Lz4 } else { Compression::None });
     }
 
     #[test]
-    fn stores_agree_without_limits(ops in prop::collection::vec(op(), 1..80)) {
-        run(StoreConfig::default(), ops);
+    fn stores_agree_without_limits(ops in prop::collection::vec(op(), 1..80), lz4 in any::<bool>()) {
+        run(StoreConfig::default(), ops, if lz4 { Compression::Lz4 } else { Compression::None });
     }
 }

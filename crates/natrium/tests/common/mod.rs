@@ -121,6 +121,31 @@ impl TestServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id (for sending it signals).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .map(Child::id)
+            .expect("server is running")
+    }
+
+    /// Waits up to `limit` for the server to exit by itself; returns whether it did.
+    #[allow(dead_code)]
+    pub async fn wait_for_exit(&mut self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            match self.child.as_mut().map(Child::try_wait) {
+                Some(Ok(Some(_))) | None => {
+                    self.child = None;
+                    return true;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        false
+    }
+
     /// Kills the process and waits for it to exit.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

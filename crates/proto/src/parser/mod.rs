@@ -206,7 +206,9 @@ pub fn parse_op<'a>(
     }
     let arg_start = verb_len + buf[verb_len..].iter().take_while(|&&b| is_blank(b)).count();
     let Some(newline) = memchr::memchr(b'\n', &buf[arg_start..]).map(|i| arg_start + i) else {
-        let length = buf.len() - arg_start;
+        // A trailing CR may be the start of the line end, which does not count.
+        let partial = &buf[arg_start..];
+        let length = partial.strip_suffix(b"\r").unwrap_or(partial).len();
         if length > limits.max_control_line {
             return Err(ProtocolError::MaxControlLineExceeded {
                 length,

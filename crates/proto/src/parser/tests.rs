@@ -238,6 +238,22 @@ fn malformed_input_is_refused() {
 }
 
 #[test]
+fn an_argument_of_exactly_the_limit_passes_however_its_line_end_arrives() {
+    // Found by the fuzzer: the CR arriving before the LF must not count as argument.
+    let limits = ParserLimits {
+        max_control_line: 8,
+        ..Default::default()
+    };
+    for chunk in [1, 12, 13, 14] {
+        assert_eq!(
+            parse_chunked(b"SUB 123456 8\r\nPING\r\n", chunk, &limits).map(|ops| ops.len()),
+            Ok(2),
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
 fn a_control_line_without_end_is_cut_off_at_the_limit() {
     let limits = ParserLimits {
         max_control_line: 8,

@@ -61,14 +61,14 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
         id,
+        peer,
         label.clone(),
         Arc::clone(&socket),
-        peer,
         account_name,
     ));
     debug!("{label} - Client connection created");
 
-    let info = server.client_info_json(id, &peer);
+    let info = server.client_info_json(id, &peer, false);
     shared.send_now(|out| encode::write_info(out, &info));
     let writer = tokio::spawn(writer::write_loop(
         Arc::clone(&server),
@@ -344,6 +344,9 @@ impl Connection {
             user: String::new(),
         });
         self.shared.estimate_rtt_at_connect();
+        self.shared
+            .info_updates
+            .store(connect.protocol >= 1, Ordering::Release);
         self.connect = connect;
         self.shared.connect_received.store(true, Ordering::Release);
         self.shared.wake_writer.notify_one();
@@ -449,24 +452,19 @@ impl Connection {
 
     /// Queues protocol bytes to this client itself.
     pub(super) fn send(&mut self, bytes: &[u8]) {
-        if self
-            .shared
-            .queue(usize::MAX, None, |out| out.extend_from_slice(bytes))
-            == Queued::NeedsFlush
-        {
-            self.pending_flush.push(Arc::clone(&self.shared));
-        }
+        self.send_with(|out| out.extend_from_slice(bytes));
     }
 
     pub(super) fn send_err(&mut self, message: &str) {
         if self.trace {
             trace!("{} - ->> [-ERR {message}]", self.label);
         }
-        if self
-            .shared
-            .queue(usize::MAX, None, |out| encode::write_err(out, message))
-            == Queued::NeedsFlush
-        {
+        self.send_with(|out| encode::write_err(out, message));
+    }
+
+    /// Queues what `write` produces to this client, to be flushed at the end of the batch.
+    pub(super) fn send_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.shared.queue(usize::MAX, None, write) == Queued::NeedsFlush {
             self.pending_flush.push(Arc::clone(&self.shared));
         }
     }

@@ -68,57 +68,35 @@ impl Connection {
         }
         let unlimited = claim == Claim::Unlimited;
         let max_pending = self.options.max_pending;
+        let with_headers =
+            publish.header_len.unwrap_or(0) > 0 && client.headers.load(Ordering::Relaxed);
         // Counted as whole messages (headers included) everywhere, so the per-connection
         // totals in `/connz` add up to the server's in `/varz`.
         let message_bytes = Some(publish.message.len());
-        let header_len = publish.header_len.unwrap_or(0);
-        let queued = if header_len > 0 && client.headers.load(Ordering::Relaxed) {
-            let sizes = (publish.header_token, publish.size_token);
-            client.queue(max_pending, message_bytes, |out| {
-                if unlimited {
-                    sub.count_unlimited_delivery();
-                }
-                encode::write_hmsg(
-                    out,
-                    publish.subject,
-                    &sub.sid,
-                    publish.reply,
-                    sizes,
-                    publish.message,
-                )
-            })
-        } else if publish.header_len.is_some() {
-            // The subscriber does not take headers: send the payload alone.
-            let payload = publish.payload();
-            let size = Decimal::new(payload.len());
-            client.queue(max_pending, message_bytes, |out| {
-                if unlimited {
-                    sub.count_unlimited_delivery();
-                }
+        let queued = client.queue(max_pending, message_bytes, |out| {
+            if unlimited {
+                sub.count_unlimited_delivery();
+            }
+            let (subject, sid, reply) = (publish.subject, &*sub.sid, publish.reply);
+            if with_headers {
+                let sizes = (publish.header_token, publish.size_token);
+                encode::write_hmsg(out, subject, sid, reply, sizes, publish.message);
+            } else if publish.header_len.is_some() {
+                // The subscriber does not take headers: send the payload alone.
+                let payload = publish.payload();
+                let size = Decimal::new(payload.len());
+                encode::write_msg(out, subject, sid, reply, size.as_bytes(), payload);
+            } else {
                 encode::write_msg(
                     out,
-                    publish.subject,
-                    &sub.sid,
-                    publish.reply,
-                    size.as_bytes(),
-                    payload,
-                )
-            })
-        } else {
-            client.queue(max_pending, message_bytes, |out| {
-                if unlimited {
-                    sub.count_unlimited_delivery();
-                }
-                encode::write_msg(
-                    out,
-                    publish.subject,
-                    &sub.sid,
-                    publish.reply,
+                    subject,
+                    sid,
+                    reply,
                     publish.size_token,
                     publish.message,
-                )
-            })
-        };
+                );
+            }
+        });
         if claim == Claim::Last {
             self.remove_subscription(sub);
         }
@@ -163,19 +141,10 @@ impl Connection {
         };
         let size = Decimal::new(encode::NO_RESPONDERS_HEADER.len());
         let sizes = (size.as_bytes(), size.as_bytes());
-        let queued = self.shared.queue(usize::MAX, None, |out| {
-            encode::write_hmsg(
-                out,
-                reply,
-                &sub.sid,
-                None,
-                sizes,
-                encode::NO_RESPONDERS_HEADER,
-            )
+        let sid = &sub.sid;
+        self.send_with(|out| {
+            encode::write_hmsg(out, reply, sid, None, sizes, encode::NO_RESPONDERS_HEADER)
         });
-        if queued == Queued::NeedsFlush {
-            self.pending_flush.push(Arc::clone(&self.shared));
-        }
     }
 
     /// xorshift64: cheap, and queue spreading needs no more than that.

@@ -58,6 +58,10 @@ pub struct ClientIdentity {
 pub struct ClientShared {
     /// The connection id (`cid`).
     pub id: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// Set at CONNECT for clients (protocol 1) that accept INFO updates later on.
+    pub info_updates: AtomicBool,
     /// `ip:port - cid:N`, plus the client's name once known: the prefix of its log lines.
     label: Mutex<Arc<str>>,
     /// Whether the client accepts HMSG; messages with headers are stripped otherwise.
@@ -76,8 +80,6 @@ pub struct ClientShared {
     pub(crate) drained: Notify,
     pub(crate) wake_writer: Notify,
     socket: Mutex<Option<Arc<TcpStream>>>,
-    /// The client's address.
-    pub peer: SocketAddr,
     /// When the connection was accepted (wall clock, for `/connz`).
     pub start: SystemTime,
     /// When the connection was accepted (monotonic, for round-trip times).
@@ -102,13 +104,15 @@ pub struct ClientShared {
 impl ClientShared {
     pub(crate) fn new(
         id: u64,
+        peer: SocketAddr,
         label: String,
         socket: Arc<TcpStream>,
-        peer: SocketAddr,
         account_name: Arc<str>,
     ) -> Self {
         ClientShared {
             id,
+            peer,
+            info_updates: AtomicBool::new(false),
             label: Mutex::new(label.into()),
             headers: AtomicBool::new(false),
             pings_outstanding: AtomicU32::new(0),
@@ -126,7 +130,6 @@ impl ClientShared {
             drained: Notify::new(),
             wake_writer: Notify::new(),
             socket: Mutex::new(Some(socket)),
-            peer,
             start: SystemTime::now(),
             start_instant: Instant::now(),
             account_name,

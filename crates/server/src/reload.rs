@@ -1,0 +1,92 @@
+//! Config reload: which options may change on a running server, as nats-server decides.
+
+use crate::options::Options;
+
+/// Checks that `new` differs from `old` only in options nats-server can change live; the
+/// error names the first one that cannot, in nats-server's words and field names.
+pub fn check_reloadable(old: &Options, new: &Options) -> Result<(), String> {
+    let fixed: [(&str, String, String); 10] = [
+        ("Host", old.host.clone(), new.host.clone()),
+        ("Port", format!("{:?}", old.port), format!("{:?}", new.port)),
+        (
+            "ServerName",
+            old.server_name.clone(),
+            new.server_name.clone(),
+        ),
+        (
+            "MaxPending",
+            old.max_pending.to_string(),
+            new.max_pending.to_string(),
+        ),
+        (
+            "MaxSubs",
+            old.max_subscriptions.to_string(),
+            new.max_subscriptions.to_string(),
+        ),
+        (
+            "NoHeaderSupport",
+            (!old.headers).to_string(),
+            (!new.headers).to_string(),
+        ),
+        ("HTTPHost", old.http_host.clone(), new.http_host.clone()),
+        (
+            "HTTPPort",
+            format!("{:?}", old.http_port),
+            format!("{:?}", new.http_port),
+        ),
+        (
+            "HTTPSPort",
+            format!("{:?}", old.https_port),
+            format!("{:?}", new.https_port),
+        ),
+        (
+            "HTTPBasePath",
+            old.http_base_path.clone(),
+            new.http_base_path.clone(),
+        ),
+    ];
+    for (field, before, after) in fixed {
+        if before != after {
+            return Err(format!(
+                "config reload not supported for {field}: old={before}, new={after}"
+            ));
+        }
+    }
+    if new.max_payload > new.max_pending {
+        return Err(format!(
+            "max_payload ({}) cannot be higher than max_pending ({})",
+            new.max_payload, new.max_pending
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::ListenPort;
+    use std::time::Duration;
+
+    #[test]
+    fn live_options_reload_and_fixed_ones_refuse() {
+        let old = Options::default();
+        let live = Options {
+            debug: true,
+            trace: true,
+            max_payload: 2048,
+            max_connections: 10,
+            ping_interval: Duration::from_secs(5),
+            write_deadline: Duration::from_secs(1),
+            ..Options::default()
+        };
+        assert_eq!(check_reloadable(&old, &live), Ok(()));
+        let moved = Options {
+            port: ListenPort::Fixed(4333),
+            ..Options::default()
+        };
+        assert_eq!(
+            check_reloadable(&old, &moved),
+            Err("config reload not supported for Port: old=Fixed(4222), new=Fixed(4333)".into())
+        );
+    }
+}
