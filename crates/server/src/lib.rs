@@ -7,6 +7,7 @@ pub mod configure;
 pub mod info;
 mod lame_duck;
 pub mod log;
+pub mod monitor;
 pub mod options;
 pub mod reload;
 mod server;

@@ -3,6 +3,7 @@
 use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
+use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
 use crate::{lame_duck, log, reload};
 use parking_lot::{Mutex, RwLock};
@@ -67,6 +68,8 @@ pub(crate) struct ServerState {
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
     started: Instant,
     seed: u64,
+    /// Monitoring's state: closed connections, request counts, start times.
+    pub monitor: MonitorState,
     /// Set once lame duck mode starts; it never ends but in shutdown.
     lame_duck: AtomicBool,
     lame_duck_requested: Notify,
@@ -160,7 +163,7 @@ impl ServerState {
         self.clients.lock().remove(&id);
     }
 
-    fn client_count(&self) -> usize {
+    pub(crate) fn client_count(&self) -> usize {
         self.clients.lock().len()
     }
 }
@@ -169,6 +172,8 @@ impl ServerState {
 pub struct Server {
     state: Arc<ServerState>,
     listener: TcpListener,
+    /// The HTTP monitoring listener, if monitoring is on.
+    monitor_listener: Option<TcpListener>,
 }
 
 impl Server {
@@ -193,6 +198,35 @@ impl Server {
         );
         info!("  Name:     {server_name}");
         info!("  ID:       {server_id}");
+        if let (Some(http), Some(https)) = (&options.http_port, &options.https_port) {
+            return Err(ServerError::InvalidOptions(format!(
+                "can't specify both HTTP ({}) and HTTPs ({}) ports",
+                monitor_port_text(http),
+                monitor_port_text(https)
+            )));
+        }
+        if options.https_port.is_some() {
+            // HTTPS monitoring uses the server's TLS block, which does not exist yet.
+            return Err(ServerError::InvalidOptions(
+                "TLS cert and key required for HTTPS".to_string(),
+            ));
+        }
+        let monitor_listener = match &options.http_port {
+            Some(http_port) => {
+                let host = monitor::http::listen_host(&options);
+                let listener =
+                    monitor::bind_listener(&host, http_port)
+                        .await
+                        .map_err(|source| ServerError::Listen {
+                            address: format!("{host}:{}", monitor_port_text(http_port)),
+                            source,
+                        })?;
+                let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                info!("Starting http monitor on {host}:{bound}");
+                Some(listener)
+            }
+            None => None,
+        };
         let port = match options.port {
             ListenPort::Fixed(port) => port,
             ListenPort::Random => 0,
@@ -210,6 +244,7 @@ impl Server {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x5EED);
+        let started = Instant::now();
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
@@ -220,18 +255,30 @@ impl Server {
             stats: ServerStats::default(),
             next_client_id: AtomicU64::new(1),
             clients: Mutex::new(HashMap::new()),
-            started: Instant::now(),
+            started,
             seed,
+            monitor: MonitorState::new(started),
             lame_duck: AtomicBool::new(false),
             lame_duck_requested: Notify::new(),
             shutdown_requested: Notify::new(),
         });
-        Ok(Server { state, listener })
+        Ok(Server {
+            state,
+            listener,
+            monitor_listener,
+        })
     }
 
     /// The address clients connect to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address of the HTTP monitoring listener, if monitoring is on.
+    pub fn monitor_addr(&self) -> Option<SocketAddr> {
+        self.monitor_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The server's public id.
@@ -254,6 +301,9 @@ impl Server {
     /// Serves clients until a [`ServerHandle`] asks for shutdown (directly or at the end of
     /// lame duck mode), then closes every connection.
     pub async fn run(self) {
+        let monitoring = self
+            .monitor_listener
+            .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
         info!("Server is ready");
         let state = Arc::clone(&self.state);
         let mut listener = Some(self.listener);
@@ -283,6 +333,9 @@ impl Server {
             }
         }
         info!("Initiating Shutdown...");
+        if let Some(monitoring) = monitoring {
+            monitoring.abort();
+        }
         drop(listener);
         debug!("Client accept loop exiting..");
         for client in state.clients_snapshot() {
@@ -328,6 +381,7 @@ impl ServerHandle {
         }
         let payload_changed = new.max_payload != old.max_payload;
         self.state.replace_options(new);
+        self.state.monitor.note_config_loaded();
         if payload_changed {
             self.state.send_info_update(false);
         }
@@ -355,5 +409,13 @@ impl ServerHandle {
     /// The options in force.
     pub fn options(&self) -> Arc<Options> {
         self.state.options()
+    }
+}
+
+/// A monitoring port as nats-server prints it (`-1` for a random one).
+fn monitor_port_text(port: &ListenPort) -> String {
+    match port {
+        ListenPort::Fixed(port) => port.to_string(),
+        ListenPort::Random => "-1".to_string(),
     }
 }

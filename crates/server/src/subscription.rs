@@ -16,23 +16,50 @@ pub struct Subscription {
     pub sid: Box<[u8]>,
     /// Unsubscribe after this many deliveries; 0 means never.
     pub max_deliveries: AtomicU64,
-    /// Deliveries so far, counted only while `max_deliveries` is set.
+    /// Deliveries so far (`/connz` and `/subsz` show it as `msgs`).
     pub delivered: AtomicU64,
     /// Set once the subscription has left the sublist.
     pub removed: AtomicBool,
 }
 
 impl Subscription {
-    /// Claims one delivery: false if the auto-unsubscribe limit is already used up.
-    /// The second value is true for the delivery that reaches the limit.
-    pub fn claim_delivery(&self) -> (bool, bool) {
+    /// Claims one delivery against the auto-unsubscribe limit. Without a limit nothing is
+    /// counted here (see [`Subscription::count_unlimited_delivery`]), so the common case
+    /// costs one load.
+    pub fn claim_delivery(&self) -> Claim {
         let max = self.max_deliveries.load(Ordering::Relaxed);
         if max == 0 {
-            return (true, false);
+            return Claim::Unlimited;
         }
         let count = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
-        (count <= max, count == max)
+        match count.cmp(&max) {
+            std::cmp::Ordering::Less => Claim::Counted,
+            std::cmp::Ordering::Equal => Claim::Last,
+            std::cmp::Ordering::Greater => Claim::Refused,
+        }
     }
+
+    /// Counts a delivery made without an auto-unsubscribe limit, for `/connz` and `/subsz`.
+    /// The caller holds the subscriber's outbound lock, which serialises every delivery to
+    /// it, so a plain load and store suffice where an atomic add would cost a locked
+    /// instruction per message.
+    pub fn count_unlimited_delivery(&self) {
+        let delivered = self.delivered.load(Ordering::Relaxed);
+        self.delivered.store(delivered + 1, Ordering::Relaxed);
+    }
+}
+
+/// The outcome of [`Subscription::claim_delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// No limit: deliver, and count it under the subscriber's outbound lock.
+    Unlimited,
+    /// Under the limit: deliver (already counted).
+    Counted,
+    /// The delivery that reaches the limit: deliver, then unsubscribe.
+    Last,
+    /// The limit is used up: do not deliver.
+    Refused,
 }
 
 /// A shared subscription compared by identity, as the sublist stores it.

@@ -32,6 +32,23 @@ pub struct Sublist<T> {
     root: RwLock<Level<T>>,
     generation: AtomicU64,
     count: AtomicU64,
+    /// Lifetime counters for monitoring (`/subsz`); bumped only on mutations and full walks.
+    inserts: AtomicU64,
+    removes: AtomicU64,
+    matches: AtomicU64,
+}
+
+/// Lifetime counters of a [`Sublist`], as nats-server's `/subsz` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SublistCounters {
+    /// Items held now.
+    pub count: u64,
+    /// Items ever inserted.
+    pub inserts: u64,
+    /// Items ever removed.
+    pub removes: u64,
+    /// Full trie walks (per-reader cache misses and direct matches).
+    pub matches: u64,
 }
 
 impl<T: Clone + PartialEq> Default for Sublist<T> {
@@ -47,6 +64,9 @@ impl<T: Clone + PartialEq> Sublist<T> {
             root: RwLock::new(Level::default()),
             generation: AtomicU64::new(1),
             count: AtomicU64::new(0),
+            inserts: AtomicU64::new(0),
+            removes: AtomicU64::new(0),
+            matches: AtomicU64::new(0),
         }
     }
 
@@ -63,6 +83,7 @@ impl<T: Clone + PartialEq> Sublist<T> {
         let mut root = self.root.write();
         root.insert(subject, queue, item);
         self.count.fetch_add(1, Ordering::Relaxed);
+        self.inserts.fetch_add(1, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -73,6 +94,7 @@ impl<T: Clone + PartialEq> Sublist<T> {
         let removed = root.remove(subject, queue, item);
         if removed {
             self.count.fetch_sub(1, Ordering::Relaxed);
+            self.removes.fetch_add(1, Ordering::Relaxed);
             self.generation.fetch_add(1, Ordering::Release);
         }
         removed
@@ -93,6 +115,7 @@ impl<T: Clone + PartialEq> Sublist<T> {
         }
         if removed > 0 {
             self.count.fetch_sub(removed as u64, Ordering::Relaxed);
+            self.removes.fetch_add(removed as u64, Ordering::Relaxed);
             self.generation.fetch_add(1, Ordering::Release);
         }
         removed as usize
@@ -106,6 +129,7 @@ impl<T: Clone + PartialEq> Sublist<T> {
         let generation = self.generation.load(Ordering::Acquire);
         let mut result = MatchResult::default();
         root.collect(subject, &mut result);
+        self.matches.fetch_add(1, Ordering::Relaxed);
         (Arc::new(result), generation)
     }
 
@@ -117,6 +141,16 @@ impl<T: Clone + PartialEq> Sublist<T> {
     /// The number of items held.
     pub fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
+    }
+
+    /// The lifetime counters, for monitoring.
+    pub fn counters(&self) -> SublistCounters {
+        SublistCounters {
+            count: self.count.load(Ordering::Relaxed),
+            inserts: self.inserts.load(Ordering::Relaxed),
+            removes: self.removes.load(Ordering::Relaxed),
+            matches: self.matches.load(Ordering::Relaxed),
+        }
     }
 
     /// True if any item is interested in the literal `subject`.

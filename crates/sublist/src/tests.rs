@@ -178,3 +178,32 @@ fn cache_never_serves_a_stale_answer() {
     }
     assert_eq!(sublist.count(), 0);
 }
+
+/// The lifetime counters `/subsz` reports: inserts, removes (single and batched) and walks.
+#[test]
+fn counters_track_mutations_and_walks() {
+    let sublist: Sublist<u32> = Sublist::new();
+    for id in 0..3 {
+        sublist.insert(b"a.b", None, id).unwrap();
+    }
+    assert!(sublist.insert(b"a..b", None, 9).is_err());
+    assert!(sublist.remove(b"a.b", None, &0));
+    assert!(!sublist.remove(b"a.b", None, &0));
+    assert_eq!(
+        sublist.remove_batch([(&b"a.b"[..], None, &1), (&b"a.b"[..], None, &2)]),
+        2
+    );
+    sublist.match_subject(b"a.b");
+    let mut cache = MatchCache::new(4);
+    cache.lookup(&sublist, b"a.b");
+    cache.lookup(&sublist, b"a.b");
+    assert_eq!(
+        sublist.counters(),
+        SublistCounters {
+            count: 0,
+            inserts: 3,
+            removes: 3,
+            matches: 2,
+        }
+    );
+}

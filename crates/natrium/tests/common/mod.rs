@@ -209,7 +209,7 @@ static PORTS_TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 
 /// Asks the kernel for a currently free port this process has not used yet. Another process may
 /// still take it before the server binds; `start_with` retries in that case.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();

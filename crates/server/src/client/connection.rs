@@ -1,6 +1,6 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
-use super::{writer, ClientShared, CloseReason, Queued};
+use super::{writer, ClientIdentity, ClientShared, CloseReason, Queued};
 use crate::account::Account;
 use crate::info::ConnectOptions;
 use crate::options::Options;
@@ -11,7 +11,6 @@ use natrium_proto::{
     control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
 };
 use natrium_sublist::MatchCache;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,7 +32,6 @@ pub(crate) struct Connection {
     pub(super) shared: Arc<ClientShared>,
     pub(super) account: Arc<Account>,
     pub(super) label: Arc<str>,
-    subscriptions: HashMap<Box<[u8]>, SubscriptionRef>,
     pub(super) cache: MatchCache<SubscriptionRef>,
     pub(super) connect: ConnectOptions,
     /// The server options as of the last read batch (reloads take effect between batches).
@@ -60,11 +58,13 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let socket = Arc::new(stream);
     let label = format!("{peer} - cid:{id}");
+    let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
         id,
         peer,
         label.clone(),
         Arc::clone(&socket),
+        account_name,
     ));
     debug!("{label} - Client connection created");
 
@@ -77,10 +77,16 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     ));
 
     let admitted = server.register_client(&shared);
+    let mut final_subscriptions = Vec::new();
     let reason = if admitted {
         let mut connection = Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
+        connection
+            .account
+            .stats
+            .total_connections
+            .fetch_add(1, Ordering::Relaxed);
         let reason = connection.read_loop(&socket).await;
-        connection.remove_all_subscriptions();
+        final_subscriptions = connection.remove_all_subscriptions();
         reason
     } else {
         error!("{label} - maximum connections exceeded");
@@ -93,6 +99,10 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     shared.release_socket();
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
+    // Refused connections are remembered too, as nats-server does.
+    server
+        .monitor
+        .record_closed(&shared, reason, &final_subscriptions);
     debug!("{} - Client connection closed: {reason}", shared.label());
 }
 
@@ -112,7 +122,6 @@ impl Connection {
             server,
             shared,
             label: label.into(),
-            subscriptions: HashMap::new(),
             cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
             connect: ConnectOptions::default(),
             options,
@@ -252,7 +261,10 @@ impl Connection {
             } => self.process_sub(subject, queue, sid),
             ClientOp::Unsubscribe { sid, max } => self.process_unsub(sid, max),
             ClientOp::Ping => self.send(encode::PONG),
-            ClientOp::Pong => self.shared.pings_outstanding.store(0, Ordering::Relaxed),
+            ClientOp::Pong => {
+                self.shared.pings_outstanding.store(0, Ordering::Relaxed);
+                self.shared.note_pong();
+            }
             ClientOp::Connect(json) => return self.process_connect(json),
             ClientOp::Info(json) => {
                 if serde_json::from_slice::<serde_json::Value>(json).is_err() {
@@ -325,6 +337,13 @@ impl Connection {
             self.shared.set_label(label.clone());
             self.label = label.into();
         }
+        self.shared.set_identity(ClientIdentity {
+            name: connect.name.clone(),
+            lang: connect.lang.clone(),
+            version: connect.version.clone(),
+            user: String::new(),
+        });
+        self.shared.estimate_rtt_at_connect();
         self.shared
             .info_updates
             .store(connect.protocol >= 1, Ordering::Release);
@@ -339,17 +358,17 @@ impl Connection {
 
     fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
         let max = self.options.max_subscriptions;
-        if max > 0 && self.subscriptions.len() >= max {
-            self.subscriptions
-                .retain(|_, sub| !sub.removed.load(Ordering::Acquire));
-            if self.subscriptions.len() >= max {
+        let mut subscriptions = self.shared.subscriptions.lock();
+        if max > 0 && subscriptions.len() >= max {
+            subscriptions.retain(|_, sub| !sub.removed.load(Ordering::Acquire));
+            if subscriptions.len() >= max {
+                drop(subscriptions);
                 error!("{} - maximum subscriptions exceeded", self.label);
                 self.send_err(errors::MAX_SUBSCRIPTIONS_EXCEEDED);
                 return;
             }
         }
-        let duplicate = self
-            .subscriptions
+        let duplicate = subscriptions
             .get(sid)
             .is_some_and(|existing| !existing.removed.load(Ordering::Acquire));
         if !duplicate {
@@ -368,11 +387,13 @@ impl Connection {
                 .insert(subject, queue, sub.clone())
                 .is_err()
             {
+                drop(subscriptions);
                 self.send_err(errors::INVALID_SUBJECT);
                 return;
             }
-            self.subscriptions.insert(sid.into(), sub);
+            subscriptions.insert(sid.into(), sub);
         }
+        drop(subscriptions);
         if self.connect.verbose {
             self.send(encode::OK);
         }
@@ -382,7 +403,7 @@ impl Connection {
         if self.connect.verbose {
             self.send(encode::OK);
         }
-        let Some(sub) = self.subscriptions.get(sid).cloned() else {
+        let Some(sub) = self.shared.subscriptions.lock().get(sid).cloned() else {
             return;
         };
         if let Some(max) = max {
@@ -391,7 +412,7 @@ impl Connection {
                 return;
             }
         }
-        self.subscriptions.remove(sid);
+        self.shared.subscriptions.lock().remove(sid);
         self.remove_subscription(&sub);
     }
 
@@ -411,9 +432,13 @@ impl Connection {
         }
     }
 
-    fn remove_all_subscriptions(&mut self) {
+    /// Takes every subscription out of the sublist; returns those still live, which the
+    /// closed-connection record keeps.
+    fn remove_all_subscriptions(&mut self) -> Vec<SubscriptionRef> {
         let live: Vec<SubscriptionRef> = self
+            .shared
             .subscriptions
+            .lock()
             .drain()
             .map(|(_, sub)| sub)
             .filter(|sub| !sub.removed.swap(true, Ordering::AcqRel))
@@ -422,6 +447,7 @@ impl Connection {
             live.iter()
                 .map(|sub| (&*sub.subject, sub.queue.as_deref(), sub)),
         );
+        live
     }
 
     /// Queues protocol bytes to this client itself.
@@ -438,7 +464,7 @@ impl Connection {
 
     /// Queues what `write` produces to this client, to be flushed at the end of the batch.
     pub(super) fn send_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        if self.shared.queue(usize::MAX, false, write) == Queued::NeedsFlush {
+        if self.shared.queue(usize::MAX, None, write) == Queued::NeedsFlush {
             self.pending_flush.push(Arc::clone(&self.shared));
         }
     }
@@ -456,6 +482,19 @@ impl Connection {
             stats
                 .in_bytes
                 .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
+            let account = &self.account.stats;
+            account
+                .in_msgs
+                .fetch_add(self.batch_in_msgs, Ordering::Relaxed);
+            account
+                .in_bytes
+                .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
+            self.shared
+                .in_msgs
+                .fetch_add(self.batch_in_msgs, Ordering::Relaxed);
+            self.shared
+                .in_bytes
+                .fetch_add(self.batch_in_bytes, Ordering::Relaxed);
             self.batch_in_msgs = 0;
             self.batch_in_bytes = 0;
         }
@@ -464,6 +503,14 @@ impl Connection {
                 .out_msgs
                 .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
             stats
+                .out_bytes
+                .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
+            // Deliveries stay within the publisher's account (no imports yet).
+            let account = &self.account.stats;
+            account
+                .out_msgs
+                .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
+            account
                 .out_bytes
                 .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
             self.batch_out_msgs = 0;

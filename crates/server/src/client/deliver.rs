@@ -4,7 +4,7 @@
 
 use super::connection::Connection;
 use super::Queued;
-use crate::subscription::SubscriptionRef;
+use crate::subscription::{Claim, SubscriptionRef};
 use natrium_proto::encode::{self, Decimal};
 use natrium_proto::{errors, Publish};
 use natrium_sublist::MatchResult;
@@ -62,14 +62,21 @@ impl Connection {
         if !self.connect.echo && client.id == self.shared.id {
             return false;
         }
-        let (allowed, reached_limit) = sub.claim_delivery();
-        if !allowed {
+        let claim = sub.claim_delivery();
+        if claim == Claim::Refused {
             return false;
         }
+        let unlimited = claim == Claim::Unlimited;
         let max_pending = self.options.max_pending;
         let with_headers =
             publish.header_len.unwrap_or(0) > 0 && client.headers.load(Ordering::Relaxed);
-        let queued = client.queue(max_pending, true, |out| {
+        // Counted as whole messages (headers included) everywhere, so the per-connection
+        // totals in `/connz` add up to the server's in `/varz`.
+        let message_bytes = Some(publish.message.len());
+        let queued = client.queue(max_pending, message_bytes, |out| {
+            if unlimited {
+                sub.count_unlimited_delivery();
+            }
             let (subject, sid, reply) = (publish.subject, &*sub.sid, publish.reply);
             if with_headers {
                 let sizes = (publish.header_token, publish.size_token);
@@ -90,7 +97,7 @@ impl Connection {
                 );
             }
         });
-        if reached_limit {
+        if claim == Claim::Last {
             self.remove_subscription(sub);
         }
         match queued {
@@ -103,6 +110,10 @@ impl Connection {
                     client.label()
                 );
                 self.server
+                    .stats
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+                self.account
                     .stats
                     .slow_consumers
                     .fetch_add(1, Ordering::Relaxed);

@@ -11,4 +11,4 @@ mod writer;
 
 pub use close::CloseReason;
 pub(crate) use connection::run_client;
-pub use shared::{ClientShared, Queued};
+pub use shared::{ClientIdentity, ClientShared, Queued};

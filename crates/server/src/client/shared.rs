@@ -5,10 +5,13 @@
 //! writer once. So a burst of messages costs one wake and one write, not one per message.
 
 use super::CloseReason;
+use crate::subscription::SubscriptionRef;
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -34,8 +37,21 @@ pub(crate) struct OutboundState {
     pub closed: Option<CloseReason>,
     /// Messages queued to this connection.
     pub out_msgs: u64,
-    /// Bytes queued to this connection.
+    /// Message bytes (headers and payload, no framing) queued to this connection.
     pub out_bytes: u64,
+}
+
+/// What a client said about itself in CONNECT, shown by `/connz`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientIdentity {
+    /// The connection's name.
+    pub name: String,
+    /// The client library's language.
+    pub lang: String,
+    /// The client library's version.
+    pub version: String,
+    /// The user it authenticated as (empty without authentication).
+    pub user: String,
 }
 
 /// A connection as seen by the rest of the server.
@@ -64,10 +80,35 @@ pub struct ClientShared {
     pub(crate) drained: Notify,
     pub(crate) wake_writer: Notify,
     socket: Mutex<Option<Arc<TcpStream>>>,
+    /// When the connection was accepted (wall clock, for `/connz`).
+    pub start: SystemTime,
+    /// When the connection was accepted (monotonic, for round-trip times).
+    start_instant: Instant,
+    /// The account the client is bound to.
+    pub account_name: Arc<str>,
+    /// Name, language and version from CONNECT.
+    identity: Mutex<Arc<ClientIdentity>>,
+    /// Messages received from this client; added once per read batch.
+    pub in_msgs: AtomicU64,
+    /// Message bytes received from this client; added once per read batch.
+    pub in_bytes: AtomicU64,
+    /// The last PING round trip in nanoseconds; 0 until one is measured.
+    pub rtt_nanos: AtomicU64,
+    /// Nanoseconds after `start_instant` that the outstanding PING was sent; 0 if none.
+    ping_sent_nanos: AtomicU64,
+    /// The client's subscriptions by sid. Only its own reader changes it (SUB/UNSUB),
+    /// so the lock is contended only by monitoring.
+    pub(crate) subscriptions: Mutex<HashMap<Box<[u8]>, SubscriptionRef>>,
 }
 
 impl ClientShared {
-    pub(crate) fn new(id: u64, peer: SocketAddr, label: String, socket: Arc<TcpStream>) -> Self {
+    pub(crate) fn new(
+        id: u64,
+        peer: SocketAddr,
+        label: String,
+        socket: Arc<TcpStream>,
+        account_name: Arc<str>,
+    ) -> Self {
         ClientShared {
             id,
             peer,
@@ -89,7 +130,79 @@ impl ClientShared {
             drained: Notify::new(),
             wake_writer: Notify::new(),
             socket: Mutex::new(Some(socket)),
+            start: SystemTime::now(),
+            start_instant: Instant::now(),
+            account_name,
+            identity: Mutex::new(Arc::new(ClientIdentity::default())),
+            in_msgs: AtomicU64::new(0),
+            in_bytes: AtomicU64::new(0),
+            rtt_nanos: AtomicU64::new(0),
+            ping_sent_nanos: AtomicU64::new(0),
+            subscriptions: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Name, language and version from CONNECT.
+    pub fn identity(&self) -> Arc<ClientIdentity> {
+        Arc::clone(&self.identity.lock())
+    }
+
+    pub(crate) fn set_identity(&self, identity: ClientIdentity) {
+        *self.identity.lock() = Arc::new(identity);
+    }
+
+    /// Notes that a PING left now, to time the round trip when its PONG comes back.
+    pub(crate) fn note_ping_sent(&self) {
+        let now = self.start_instant.elapsed().as_nanos() as u64;
+        // Zero means "none outstanding"; a PING in the first nanosecond counts as 1 ns.
+        self.ping_sent_nanos.store(now.max(1), Ordering::Relaxed);
+    }
+
+    /// Estimates the round trip as the time from accept to CONNECT, as nats-server does,
+    /// until a PING measures it.
+    pub(crate) fn estimate_rtt_at_connect(&self) {
+        let elapsed = self.start_instant.elapsed().as_nanos() as u64;
+        let _ = self.rtt_nanos.compare_exchange(
+            0,
+            elapsed.max(1),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Records the round trip of the outstanding PING, if any.
+    pub(crate) fn note_pong(&self) {
+        let sent = self.ping_sent_nanos.swap(0, Ordering::Relaxed);
+        if sent > 0 {
+            let now = self.start_instant.elapsed().as_nanos() as u64;
+            self.rtt_nanos
+                .store(now.saturating_sub(sent).max(1), Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes queued and in flight to this client: `/connz`'s `pending_bytes`.
+    pub fn pending_bytes(&self) -> usize {
+        let state = self.outbound.lock();
+        state.buf.len() + state.in_flight
+    }
+
+    /// How many subscriptions are live.
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions
+            .lock()
+            .values()
+            .filter(|sub| !sub.removed.load(Ordering::Acquire))
+            .count()
+    }
+
+    /// The live subscriptions, for monitoring.
+    pub fn subscriptions(&self) -> Vec<SubscriptionRef> {
+        self.subscriptions
+            .lock()
+            .values()
+            .filter(|sub| !sub.removed.load(Ordering::Acquire))
+            .cloned()
+            .collect()
     }
 
     /// The log prefix for this connection.
@@ -102,11 +215,12 @@ impl ClientShared {
     }
 
     /// Appends one frame written by `write` unless that would exceed `max_pending`.
-    /// `counts_as_message` adds it to the connection's outbound message statistics.
+    /// `message_bytes` (headers and payload of a delivered message) adds it to the
+    /// connection's outbound message statistics; protocol lines pass `None`.
     pub fn queue(
         &self,
         max_pending: usize,
-        counts_as_message: bool,
+        message_bytes: Option<usize>,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Queued {
         {
@@ -116,16 +230,15 @@ impl ClientShared {
             }
             let before = state.buf.len();
             write(&mut state.buf);
-            let added = state.buf.len() - before;
             if state.buf.len() + state.in_flight > max_pending {
                 state.buf.truncate(before);
                 drop(state);
                 self.close(CloseReason::SlowConsumerPendingBytes, false);
                 return Queued::SlowConsumer;
             }
-            if counts_as_message {
+            if let Some(bytes) = message_bytes {
                 state.out_msgs += 1;
-                state.out_bytes += added as u64;
+                state.out_bytes += bytes as u64;
             }
             if state.buf.len() + state.in_flight > max_pending / 2 {
                 self.backed_up.store(true, Ordering::Release);
@@ -142,7 +255,7 @@ impl ClientShared {
 
     /// Queues protocol bytes outside any read batch and wakes the writer at once.
     pub fn send_now(&self, write: impl FnOnce(&mut Vec<u8>)) {
-        if self.queue(usize::MAX, false, write) == Queued::NeedsFlush {
+        if self.queue(usize::MAX, None, write) == Queued::NeedsFlush {
             self.flush();
         }
     }

@@ -54,6 +54,12 @@ pub(crate) async fn write_loop(
                         batch.len()
                     );
                     server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    // Every client is in the global account until accounts land.
+                    server
+                        .global_account
+                        .stats
+                        .slow_consumers
+                        .fetch_add(1, Ordering::Relaxed);
                     shared.close(CloseReason::SlowConsumerWriteDeadline, false);
                     shared.note_drained(options.max_pending);
                     break;
@@ -108,6 +114,7 @@ fn ping_timer(server: &ServerState, shared: &ClientShared, first: bool) {
         return;
     }
     shared.pings_outstanding.fetch_add(1, Ordering::Relaxed);
+    shared.note_ping_sent();
     shared.send_now(|out| out.extend_from_slice(encode::PING));
 }
 

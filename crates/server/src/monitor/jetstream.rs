@@ -1,0 +1,121 @@
+//! The seam between monitoring and JetStream: what `/jsz`, `/varz`, `/healthz` and
+//! `/metrics` need from it. JetStream does not exist yet, so the server reports `None`
+//! and every endpoint answers as nats-server does with JetStream off.
+
+use serde::Serialize;
+
+/// JetStream's figures at one moment.
+#[derive(Debug, Clone, Default)]
+pub struct JetStreamSnapshot {
+    /// Memory limit in bytes.
+    pub max_memory: u64,
+    /// Storage limit in bytes.
+    pub max_storage: u64,
+    /// Memory used by memory-backed streams, in bytes.
+    pub memory: u64,
+    /// Storage used by file-backed streams, in bytes.
+    pub storage: u64,
+    /// Accounts with JetStream enabled.
+    pub accounts: u64,
+    /// Streams.
+    pub streams: u64,
+    /// Consumers.
+    pub consumers: u64,
+    /// Messages stored.
+    pub messages: u64,
+    /// Bytes stored.
+    pub bytes: u64,
+    /// `$JS.API` requests served.
+    pub api_total: u64,
+    /// `$JS.API` requests answered with an error.
+    pub api_errors: u64,
+}
+
+/// Where JetStream will report itself; `None` while it is not running.
+pub(crate) fn snapshot(_server: &crate::server::ServerState) -> Option<JetStreamSnapshot> {
+    None
+}
+
+/// nats-server's `JSInfo` (the `/jsz` answer), with the figures it shows for a server
+/// without JetStream (`disabled: true`, zeros).
+#[derive(Debug, Serialize)]
+pub struct Jsz {
+    /// The server's id.
+    pub server_id: String,
+    /// Time of the answer.
+    pub now: String,
+    /// True while JetStream is off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// Limits.
+    pub config: JszConfig,
+    /// Memory used, bytes.
+    pub memory: u64,
+    /// Storage used, bytes.
+    pub storage: u64,
+    /// Memory reserved, bytes.
+    pub reserved_memory: u64,
+    /// Storage reserved, bytes.
+    pub reserved_storage: u64,
+    /// JetStream-enabled accounts.
+    pub accounts: u64,
+    /// Replicated assets (no clustering yet).
+    pub ha_assets: u64,
+    /// API counters.
+    pub api: JszApi,
+    /// Streams.
+    pub streams: u64,
+    /// Consumers.
+    pub consumers: u64,
+    /// Messages stored.
+    pub messages: u64,
+    /// Bytes stored.
+    pub bytes: u64,
+}
+
+/// `/jsz`'s `config` section.
+#[derive(Debug, Serialize)]
+pub struct JszConfig {
+    /// Memory limit, bytes.
+    pub max_memory: u64,
+    /// Storage limit, bytes.
+    pub max_storage: u64,
+}
+
+/// `/jsz`'s `api` section.
+#[derive(Debug, Serialize)]
+pub struct JszApi {
+    /// Requests served.
+    pub total: u64,
+    /// Requests that failed.
+    pub errors: u64,
+}
+
+/// Builds `/jsz`. The `acc`, `accounts`, `streams`, `consumers` and `config` parameters
+/// select per-account detail, which exists only once JetStream does.
+pub fn jsz(server_id: &str, now: String, snapshot: Option<&JetStreamSnapshot>) -> Jsz {
+    let figures = snapshot.cloned().unwrap_or_default();
+    Jsz {
+        server_id: server_id.to_string(),
+        now,
+        disabled: snapshot.is_none(),
+        config: JszConfig {
+            max_memory: figures.max_memory,
+            max_storage: figures.max_storage,
+        },
+        memory: figures.memory,
+        storage: figures.storage,
+        reserved_memory: 0,
+        reserved_storage: 0,
+        accounts: figures.accounts,
+        ha_assets: 0,
+        api: JszApi {
+            total: figures.api_total,
+            errors: figures.api_errors,
+        },
+        streams: figures.streams,
+        consumers: figures.consumers,
+        messages: figures.messages,
+        bytes: figures.bytes,
+    }
+}
