@@ -1,0 +1,153 @@
+//! The `$JS.API` request handler: one request subject and body in, one response body out.
+//! The server subscribes it to `$JS.API.>` (and `$JS.<domain>.API.>`) and sends the reply.
+
+mod account;
+mod streams;
+pub mod types;
+
+use crate::errors::JsError;
+use crate::stream::check::ServerLimits;
+use crate::stream::config::StreamConfig;
+use crate::stream::{store_config, BoxedStore, Stream};
+use natrium_store::{MemoryStore, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use types::{AccountLimits, ApiStats, ErrorResponse};
+
+/// The prefix of every JetStream API subject.
+pub const API_PREFIX: &str = "$JS.API.";
+
+/// Opens and removes the stores behind streams (file stores under `store_dir`, or memory).
+pub trait StoreProvider {
+    /// Opens (creating if needed) the store for a checked stream configuration.
+    fn open(&mut self, config: &StreamConfig) -> Result<BoxedStore, StoreError>;
+    /// Removes everything a deleted stream kept.
+    fn remove(&mut self, name: &str) -> Result<(), StoreError>;
+}
+
+/// Every stream in memory, whatever its `storage` says (tests, and a server without a store
+/// directory).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MemoryStores;
+
+impl StoreProvider for MemoryStores {
+    fn open(&mut self, config: &StreamConfig) -> Result<BoxedStore, StoreError> {
+        Ok(Box::new(MemoryStore::new(store_config(config))?))
+    }
+
+    fn remove(&mut self, _name: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A stream and when it was created.
+pub(crate) struct StreamEntry {
+    pub stream: Stream,
+    pub created: i64,
+}
+
+/// One account's JetStream: its streams, limits and API counters.
+pub struct JetStreamApi<P> {
+    provider: P,
+    streams: BTreeMap<String, StreamEntry>,
+    limits: AccountLimits,
+    server_limits: ServerLimits,
+    domain: Option<String>,
+    stats: ApiStats,
+}
+
+impl<P: StoreProvider> JetStreamApi<P> {
+    /// An account's JetStream with no streams yet.
+    pub fn new(
+        provider: P,
+        limits: AccountLimits,
+        server_limits: ServerLimits,
+        domain: Option<String>,
+    ) -> Self {
+        JetStreamApi {
+            provider,
+            streams: BTreeMap::new(),
+            limits,
+            server_limits,
+            domain,
+            stats: ApiStats::default(),
+        }
+    }
+
+    /// Handles a request on `subject`; `None` if the subject is not an API endpoint here.
+    pub fn request(&mut self, subject: &str, body: &[u8], now: i64) -> Option<Vec<u8>> {
+        let endpoint = subject.strip_prefix(API_PREFIX)?;
+        let (kind, result) = match endpoint
+            .split_once('.')
+            .map_or((endpoint, ""), |(a, b)| (a, b))
+        {
+            ("INFO", "") => (types::response_type::ACCOUNT_INFO, self.account_info()),
+            ("STREAM", rest) => match rest.split_once('.').map_or((rest, ""), |(a, b)| (a, b)) {
+                ("CREATE", name) if !name.is_empty() => (
+                    types::response_type::STREAM_CREATE,
+                    self.create_stream(name, body, now),
+                ),
+                ("INFO", name) if !name.is_empty() => {
+                    (types::response_type::STREAM_INFO, self.stream_info(name))
+                }
+                ("DELETE", name) if !name.is_empty() => (
+                    types::response_type::STREAM_DELETE,
+                    self.delete_stream(name),
+                ),
+                ("NAMES", "") => (types::response_type::STREAM_NAMES, self.stream_names(body)),
+                ("LIST", "") => (types::response_type::STREAM_LIST, self.stream_list(body)),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        self.stats.total += 1;
+        Some(match result {
+            Ok(response) => with_type(kind, response),
+            Err(error) => {
+                self.stats.errors += 1;
+                serde_json::to_vec(&ErrorResponse {
+                    kind,
+                    error: error.to_api_error(),
+                })
+                .unwrap_or_default()
+            }
+        })
+    }
+
+    /// The stream whose subjects match a published subject, if any.
+    pub fn stream_for_subject(&mut self, subject: &str) -> Option<&mut Stream> {
+        self.streams
+            .values_mut()
+            .map(|entry| &mut entry.stream)
+            .find(|stream| {
+                stream
+                    .config()
+                    .subjects
+                    .iter()
+                    .any(|filter| natrium_subject::matches(filter.as_bytes(), subject.as_bytes()))
+            })
+    }
+
+    /// The number of streams.
+    pub fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+}
+
+/// The response body with its `type` field.
+fn with_type(kind: &str, body: serde_json::Value) -> Vec<u8> {
+    let mut object = match body {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    object.insert("type".to_string(), kind.into());
+    serde_json::to_vec(&object).unwrap_or_default()
+}
+
+/// Serializes a response body; failures cannot happen for these plain types.
+fn to_value(body: impl Serialize) -> Result<serde_json::Value, JsError> {
+    serde_json::to_value(body).map_err(|_| JsError::BadRequest)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+//! Reading NATS message headers (`NATS/1.0\r\nKey: Value\r\n...\r\n\r\n`), as JetStream
+//! reads its control headers: keys match exactly, values are trimmed of blanks.
+
+/// `Nats-Msg-Id`: the publisher's id for deduplication.
+pub const MSG_ID: &str = "Nats-Msg-Id";
+/// `Nats-Expected-Stream`: the publish must land in this stream.
+pub const EXPECTED_STREAM: &str = "Nats-Expected-Stream";
+/// `Nats-Expected-Last-Sequence`: the stream's last sequence must be this.
+pub const EXPECTED_LAST_SEQUENCE: &str = "Nats-Expected-Last-Sequence";
+/// `Nats-Expected-Last-Subject-Sequence`: the subject's last sequence must be this.
+pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
+/// `Nats-Expected-Last-Msg-Id`: the last message id must be this.
+pub const EXPECTED_LAST_MSG_ID: &str = "Nats-Expected-Last-Msg-Id";
+
+/// The value of the first header named `key`, if any.
+pub fn get<'a>(block: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    let mut lines = block.split(|&b| b == b'\n');
+    lines.next()?; // The version line (`NATS/1.0 ...`).
+    for line in lines {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        if &line[..colon] == key.as_bytes() {
+            return Some(trim_blanks(&line[colon + 1..]));
+        }
+    }
+    None
+}
+
+/// The value of `key` as text, when it is valid UTF-8 and not empty.
+pub fn get_str<'a>(block: &'a [u8], key: &str) -> Option<&'a str> {
+    get(block, key)
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .filter(|value| !value.is_empty())
+}
+
+/// The value of `key` as a sequence number; nats-server treats unparsable values as absent.
+pub fn get_u64(block: &[u8], key: &str) -> Option<u64> {
+    get_str(block, key)?.parse().ok()
+}
+
+fn trim_blanks(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &value[start..end.max(start)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_are_found_exactly() {
+        let block =
+            b"NATS/1.0\r\nNats-Msg-Id:  abc \r\nNats-Expected-Last-Sequence: 42\r\nX: y\r\n\r\n";
+        assert_eq!(get_str(block, MSG_ID), Some("abc"));
+        assert_eq!(get_u64(block, EXPECTED_LAST_SEQUENCE), Some(42));
+        assert_eq!(get(block, "nats-msg-id"), None, "keys are case-sensitive");
+        assert_eq!(get(block, "Nats"), None);
+        assert_eq!(get(b"", MSG_ID), None);
+        assert_eq!(
+            get_u64(
+                b"NATS/1.0\r\nNats-Expected-Last-Sequence: x\r\n\r\n",
+                EXPECTED_LAST_SEQUENCE
+            ),
+            None
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! JetStream as pure logic: stream and consumer state machines and the `$JS.API` request
+//! handling, over the `natrium-store` message store. No sockets, no tokio: the server crate
+//! delivers API requests and published messages in, and sends what comes out.
+//!
+//! So far: the API error catalogue, the stream configuration with nats-server's defaults and
+//! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
+
+pub mod api;
+pub mod errors;
+pub mod headers;
+pub mod stream;
+pub mod time;
+
+pub use api::{JetStreamApi, MemoryStores, StoreProvider, API_PREFIX};
+pub use errors::{ApiError, JsError};
+pub use stream::check::{check_stream_config, ServerLimits};
+pub use stream::config::{
+    DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
+    StreamConfig, StreamSource,
+};
+pub use stream::{pub_ack, pub_ack_error, Published, Stream};

@@ -1,0 +1,176 @@
+//! Defaults and validation of a stream configuration, as nats-server's `checkStreamCfg`
+//! applies them, for the parts that do not depend on other streams (overlap with existing
+//! streams and mirror sizes are checked by the stream manager).
+
+use super::config::{DiscardPolicy, StreamConfig};
+use crate::errors::JsError;
+
+/// The longest stream name.
+pub const NAME_LEN_MAX: usize = 255;
+/// The longest description.
+pub const DESCRIPTION_LEN_MAX: usize = 4 * 1024;
+/// The most replicas a stream may ask for.
+pub const REPLICAS_MAX: i64 = 5;
+/// The deduplication window when none is given: two minutes.
+pub const DUPLICATE_WINDOW_DEFAULT_NANOS: i64 = 120 * NANOS_PER_SECOND;
+/// The shortest max age and deduplication window: 100 ms.
+const WINDOW_MIN_NANOS: i64 = 100 * 1_000_000;
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// Server-wide JetStream limits that bound stream configurations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// The largest deduplication window allowed (`jetstream { limits { duplicate_window } }`).
+    pub duplicate_window_max_nanos: Option<i64>,
+}
+
+/// True if `name` can name a stream or consumer: non-empty, no `.`, `*`, `>` or whitespace.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains([' ', '\t', '\r', '\n', '\x0c', '.', '*', '>'])
+}
+
+fn invalid(message: impl Into<String>) -> JsError {
+    JsError::StreamInvalidConfig(message.into())
+}
+
+/// Go's `time.Duration.String` for the few values these messages print.
+fn go_duration(nanos: i64) -> String {
+    if nanos % NANOS_PER_SECOND == 0 {
+        let seconds = nanos / NANOS_PER_SECOND;
+        let (hours, minutes, seconds) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+        if hours > 0 {
+            format!("{hours}h{minutes}m{seconds}s")
+        } else if minutes > 0 {
+            format!("{minutes}m{seconds}s")
+        } else {
+            format!("{seconds}s")
+        }
+    } else {
+        format!("{}ms", nanos / 1_000_000)
+    }
+}
+
+/// Returns `config` with nats-server's defaults filled in, or the error nats-server gives.
+pub fn check_stream_config(
+    config: &StreamConfig,
+    limits: &ServerLimits,
+) -> Result<StreamConfig, JsError> {
+    if !is_valid_name(&config.name) {
+        return Err(invalid(
+            "stream name is required and can not contain '.', '*', '>'",
+        ));
+    }
+    if config.name.len() > NAME_LEN_MAX {
+        return Err(invalid(format!(
+            "stream name is too long, maximum allowed is {NAME_LEN_MAX}"
+        )));
+    }
+    if config.description.len() > DESCRIPTION_LEN_MAX {
+        return Err(invalid(format!(
+            "stream description is too long, maximum allowed is {DESCRIPTION_LEN_MAX}"
+        )));
+    }
+    let mut cfg = config.clone();
+    if cfg.num_replicas == 0 {
+        cfg.num_replicas = 1;
+    }
+    if cfg.num_replicas > REPLICAS_MAX {
+        return Err(invalid(format!("maximum replicas is {REPLICAS_MAX}")));
+    }
+    if cfg.num_replicas < 0 {
+        return Err(JsError::ReplicasCountCannotBeNegative);
+    }
+    for limit in [
+        &mut cfg.max_msgs,
+        &mut cfg.max_msgs_per_subject,
+        &mut cfg.max_bytes,
+        &mut cfg.max_msg_size,
+        &mut cfg.max_consumers,
+    ] {
+        if *limit == 0 {
+            *limit = -1;
+        }
+    }
+    if cfg.duplicate_window == 0 && cfg.mirror.is_none() {
+        let window_max = match limits.duplicate_window_max_nanos {
+            Some(max) if max > 0 => max.min(DUPLICATE_WINDOW_DEFAULT_NANOS),
+            _ => DUPLICATE_WINDOW_DEFAULT_NANOS,
+        };
+        cfg.duplicate_window = if cfg.max_age != 0 && cfg.max_age < window_max {
+            cfg.max_age
+        } else {
+            window_max
+        };
+    }
+    if cfg.max_age > 0 && cfg.max_age < WINDOW_MIN_NANOS {
+        return Err(invalid("max age needs to be >= 100ms"));
+    }
+    if cfg.duplicate_window < 0 {
+        return Err(invalid("duplicates window can not be negative"));
+    }
+    if cfg.max_age != 0 && cfg.duplicate_window > cfg.max_age {
+        return Err(invalid("duplicates window can not be larger then max age"));
+    }
+    if let Some(max) = limits.duplicate_window_max_nanos.filter(|&max| max > 0) {
+        if cfg.duplicate_window > max {
+            return Err(invalid(format!(
+                "duplicates window can not be larger then server limit of {}",
+                go_duration(max)
+            )));
+        }
+    }
+    if cfg.duplicate_window > 0 && cfg.duplicate_window < WINDOW_MIN_NANOS {
+        return Err(invalid("duplicates window needs to be >= 100ms"));
+    }
+    if cfg.deny_purge && cfg.allow_rollup_hdrs {
+        return Err(invalid("roll-ups require the purge permission"));
+    }
+    if cfg.discard_new_per_subject {
+        if cfg.discard != DiscardPolicy::New {
+            return Err(invalid(
+                "discard new per subject requires discard new policy to be set",
+            ));
+        }
+        if cfg.max_msgs_per_subject <= 0 {
+            return Err(invalid(
+                "discard new per subject requires max msgs per subject > 0",
+            ));
+        }
+    }
+    if cfg.mirror.is_some() {
+        if !cfg.subjects.is_empty() {
+            return Err(JsError::MirrorWithSubjects);
+        }
+        if !cfg.sources.is_empty() {
+            return Err(JsError::MirrorWithSources);
+        }
+    }
+    check_subjects(&mut cfg)?;
+    Ok(cfg)
+}
+
+/// Subjects default to the stream's name; each must be valid, distinct, and outside the API.
+fn check_subjects(cfg: &mut StreamConfig) -> Result<(), JsError> {
+    if cfg.subjects.is_empty() {
+        if cfg.mirror.is_none() && cfg.sources.is_empty() {
+            cfg.subjects.push(cfg.name.clone());
+        }
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for subject in &cfg.subjects {
+        if !seen.insert(subject.as_str()) {
+            return Err(invalid("duplicate subjects detected"));
+        }
+        if natrium_subject::is_subset_of(subject.as_bytes(), b"$JS.API.>") {
+            return Err(invalid("subjects overlap with jetstream api"));
+        }
+        if !natrium_subject::is_valid_subject(subject.as_bytes()) {
+            return Err(invalid("invalid subject"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

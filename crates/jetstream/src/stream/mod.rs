@@ -1,0 +1,10 @@
+//! Streams: their configuration, and the state machine that turns publishes into stored
+//! messages and acknowledgements.
+
+pub mod check;
+pub mod config;
+mod dedup;
+mod publish;
+
+pub use dedup::DedupWindow;
+pub use publish::{pub_ack, pub_ack_error, store_config, BoxedStore, Published, Stream};

@@ -1,0 +1,168 @@
+//! A stream's publish path, as nats-server's `processJetStreamMsg` runs it: sealed and
+//! expected-stream checks, deduplication by `Nats-Msg-Id`, the expected-last-sequence and
+//! expected-last-id headers, size limits, then the store. Durability is the caller's next
+//! step: `sync()` the store and send the PubAck once the ticket resolves.
+
+use super::config::{DiscardPolicy, StreamConfig};
+use super::dedup::DedupWindow;
+use crate::errors::JsError;
+use crate::headers;
+use natrium_store::{MessageStore, StoreConfig, StoreError};
+
+/// The largest header block a stream accepts (nats-server's 64 KiB).
+const HEADERS_BYTES_MAX: usize = 64 * 1024;
+
+/// What a publish did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// Stored at this sequence.
+    Stored(u64),
+    /// A duplicate of the message stored at this sequence; nothing was stored.
+    Duplicate(u64),
+}
+
+/// The store behind a stream: memory or file, chosen by the stream's `storage`.
+pub type BoxedStore = Box<dyn MessageStore + Send>;
+
+/// A stream: its checked configuration over a message store.
+pub struct Stream {
+    config: StreamConfig,
+    store: BoxedStore,
+    dedup: DedupWindow,
+    last_msg_id: String,
+}
+
+/// The store limits a checked stream configuration asks for (-1 means none).
+pub fn store_config(config: &StreamConfig) -> StoreConfig {
+    let limit = |value: i64| u64::try_from(value).ok().filter(|&v| v > 0);
+    StoreConfig {
+        max_msgs: limit(config.max_msgs),
+        max_bytes: limit(config.max_bytes),
+        max_age_nanos: (config.max_age > 0).then_some(config.max_age),
+        max_msgs_per_subject: limit(config.max_msgs_per_subject),
+        max_msg_size_bytes: limit(config.max_msg_size),
+        discard: match config.discard {
+            DiscardPolicy::Old => natrium_store::DiscardPolicy::Old,
+            DiscardPolicy::New => natrium_store::DiscardPolicy::New,
+        },
+    }
+}
+
+impl Stream {
+    /// A stream over `store`, which should have been opened with [`store_config`].
+    pub fn new(config: StreamConfig, store: BoxedStore) -> Self {
+        Stream {
+            config,
+            store,
+            dedup: DedupWindow::default(),
+            last_msg_id: String::new(),
+        }
+    }
+
+    /// The stream's configuration.
+    pub fn config(&self) -> &StreamConfig {
+        &self.config
+    }
+
+    /// The message store.
+    pub fn store(&self) -> &dyn MessageStore {
+        self.store.as_ref()
+    }
+
+    /// The message store, for syncing and maintenance.
+    pub fn store_mut(&mut self) -> &mut (dyn MessageStore + Send) {
+        self.store.as_mut()
+    }
+
+    /// Stores one published message at time `now` (nanoseconds since the epoch).
+    pub fn publish(
+        &mut self,
+        subject: &str,
+        header_block: &[u8],
+        payload: &[u8],
+        now: i64,
+    ) -> Result<Published, JsError> {
+        if self.config.sealed {
+            return Err(JsError::StreamSealed);
+        }
+        if let Some(expected) = headers::get_str(header_block, headers::EXPECTED_STREAM) {
+            if expected != self.config.name {
+                return Err(JsError::StreamNotMatch);
+            }
+        }
+        let msg_id = headers::get_str(header_block, headers::MSG_ID);
+        if let Some(id) = msg_id {
+            self.dedup.expire(now, self.config.duplicate_window);
+            if let Some(seq) = self.dedup.seen(id) {
+                return Ok(Published::Duplicate(seq));
+            }
+        }
+        if let Some(expected) =
+            headers::get_u64(header_block, headers::EXPECTED_LAST_SUBJECT_SEQUENCE)
+        {
+            let last = match self.store.load_last(subject) {
+                Ok(message) => message.seq,
+                Err(StoreError::NotFound | StoreError::Eof) => 0,
+                Err(e) => return Err(JsError::StreamStoreFailed(e.to_string())),
+            };
+            if last != expected {
+                return Err(JsError::StreamWrongLastSequence(last));
+            }
+        }
+        if let Some(expected) = headers::get_u64(header_block, headers::EXPECTED_LAST_SEQUENCE) {
+            let last = self.store.state().last_seq;
+            if last != expected {
+                return Err(JsError::StreamWrongLastSequence(last));
+            }
+        }
+        if let Some(expected) = headers::get_str(header_block, headers::EXPECTED_LAST_MSG_ID) {
+            if expected != self.last_msg_id {
+                return Err(JsError::StreamWrongLastMsgId(self.last_msg_id.clone()));
+            }
+        }
+        let size = header_block.len() + payload.len();
+        if self.config.max_msg_size >= 0 && size as i64 > self.config.max_msg_size {
+            return Err(JsError::StreamMessageExceedsMaximum);
+        }
+        if header_block.len() > HEADERS_BYTES_MAX {
+            return Err(JsError::StreamHeaderExceedsMaximum);
+        }
+        let seq = self
+            .store
+            .store(subject, header_block, payload, now)
+            .map_err(|e| JsError::StreamStoreFailed(e.to_string()))?;
+        if let Some(id) = msg_id {
+            self.dedup.record(id, seq, now);
+            self.last_msg_id = id.to_string();
+        }
+        Ok(Published::Stored(seq))
+    }
+}
+
+/// The PubAck nats-server sends, byte for byte: `{"stream":"S", "seq":N}`, with `"domain"`
+/// when one is set and `,"duplicate": true` for a duplicate.
+pub fn pub_ack(stream: &str, domain: Option<&str>, published: Published) -> Vec<u8> {
+    let quoted = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    let mut out = format!("{{\"stream\":{}, ", quoted(stream));
+    if let Some(domain) = domain {
+        out.push_str(&format!("\"domain\":{}, ", quoted(domain)));
+    }
+    match published {
+        Published::Stored(seq) => out.push_str(&format!("\"seq\":{seq}}}")),
+        Published::Duplicate(seq) => out.push_str(&format!("\"seq\":{seq},\"duplicate\": true}}")),
+    }
+    out.into_bytes()
+}
+
+/// A refused publish: `{"error":{...},"stream":"S","seq":0}`, as nats-server marshals it.
+pub fn pub_ack_error(stream: &str, error: &JsError) -> Vec<u8> {
+    let response = serde_json::json!({
+        "error": error.to_api_error(),
+        "stream": stream,
+        "seq": 0,
+    });
+    serde_json::to_vec(&response).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;
