@@ -294,6 +294,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
                 None => return bad_value(),
             },
             Flag::HttpPort | Flag::HttpsPort => match parse_port(&value, 8222) {
+                // 0 is the flag's default in nats-server: no monitoring from the command
+                // line, and whatever the config file says stays.
+                _ if value.parse::<i32>() == Ok(0) => continue,
                 Some(port) if flag == Flag::HttpPort => Setting::HttpPort(port),
                 Some(port) => Setting::HttpsPort(port),
                 None => return bad_value(),
@@ -451,5 +454,9 @@ mod tests {
             options(&["-m", "8222"]).http_port,
             Some(ListenPort::Fixed(8222))
         );
+        assert_eq!(options(&["-m", "-1"]).http_port, Some(ListenPort::Random));
+        // As in nats-server, 0 leaves monitoring off.
+        assert_eq!(options(&["-m", "0"]).http_port, None);
+        assert_eq!(options(&["--https_port=0"]).https_port, None);
     }
 }

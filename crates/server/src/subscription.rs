@@ -24,8 +24,8 @@ pub struct Subscription {
 
 impl Subscription {
     /// Claims one delivery against the auto-unsubscribe limit. Without a limit nothing is
-    /// counted here (see [`Subscription::count_unlimited_delivery`]), so the common case
-    /// costs one load.
+    /// counted here: the deliverer counts under the subscriber's outbound lock instead, so
+    /// the common case costs one load.
     pub fn claim_delivery(&self) -> Claim {
         let max = self.max_deliveries.load(Ordering::Relaxed);
         if max == 0 {
@@ -37,15 +37,6 @@ impl Subscription {
             std::cmp::Ordering::Equal => Claim::Last,
             std::cmp::Ordering::Greater => Claim::Refused,
         }
-    }
-
-    /// Counts a delivery made without an auto-unsubscribe limit, for `/connz` and `/subsz`.
-    /// The caller holds the subscriber's outbound lock, which serialises every delivery to
-    /// it, so a plain load and store suffice where an atomic add would cost a locked
-    /// instruction per message.
-    pub fn count_unlimited_delivery(&self) {
-        let delivered = self.delivered.load(Ordering::Relaxed);
-        self.delivered.store(delivered + 1, Ordering::Relaxed);
     }
 }
 

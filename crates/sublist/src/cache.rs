@@ -25,12 +25,24 @@ impl<T: Clone + PartialEq> MatchCache<T> {
     }
 
     /// The subscriptions interested in `subject`, from the cache if still valid.
+    ///
+    /// The hit path is kept small enough to inline into the caller's publish loop; the
+    /// miss path (a trie walk under the read lock) is out of line.
+    #[inline]
     pub fn lookup(&mut self, sublist: &Sublist<T>, subject: &[u8]) -> Arc<MatchResult<T>> {
+        if self.generation == sublist.generation() {
+            if let Some(result) = self.entries.get(subject) {
+                return Arc::clone(result);
+            }
+        }
+        self.lookup_miss(sublist, subject)
+    }
+
+    #[inline(never)]
+    fn lookup_miss(&mut self, sublist: &Sublist<T>, subject: &[u8]) -> Arc<MatchResult<T>> {
         if self.generation != sublist.generation() {
             // Any mutation may change any answer; start again rather than track which.
             self.entries.clear();
-        } else if let Some(result) = self.entries.get(subject) {
-            return Arc::clone(result);
         }
         let (result, generation) = sublist.match_subject(subject);
         if generation != self.generation {

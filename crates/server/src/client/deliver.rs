@@ -66,7 +66,8 @@ impl Connection {
         if claim == Claim::Refused {
             return false;
         }
-        let unlimited = claim == Claim::Unlimited;
+        // Resolved outside the closure so the count under the lock is one load and store.
+        let count_here = (claim == Claim::Unlimited).then_some(&sub.delivered);
         let max_pending = self.options.max_pending;
         let with_headers =
             publish.header_len.unwrap_or(0) > 0 && client.headers.load(Ordering::Relaxed);
@@ -74,8 +75,10 @@ impl Connection {
         // totals in `/connz` add up to the server's in `/varz`.
         let message_bytes = Some(publish.message.len());
         let queued = client.queue(max_pending, message_bytes, |out| {
-            if unlimited {
-                sub.count_unlimited_delivery();
+            if let Some(delivered) = count_here {
+                // The subscriber's outbound lock, held here, serialises every delivery to
+                // it, so a plain load and store count exactly (no locked add per message).
+                delivered.store(delivered.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             }
             let (subject, sid, reply) = (publish.subject, &*sub.sid, publish.reply);
             if with_headers {
