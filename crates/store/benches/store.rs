@@ -38,7 +38,7 @@ static GLOBAL: Counting = Counting;
 const LAZY: SyncPolicy = SyncPolicy::Interval(Duration::from_secs(120));
 const RECOVERY_MSGS: u64 = 1_000_000;
 const READ_MSGS: u64 = 1_000_000;
-const READ_SUBJECTS: u64 = 10_000;
+const READ_SUBJECTS: u64 = 100_000;
 
 fn file_config(sync: SyncPolicy) -> FileStoreConfig {
     FileStoreConfig {
@@ -173,10 +173,10 @@ fn reads(c: &mut Criterion) {
     let mut memory = MemoryStore::new(StoreConfig::default()).unwrap();
     populate(&mut memory, READ_MSGS, &[b'x'; 16]);
     let stores: [(&str, &dyn MessageStore); 2] = [("memory", &memory), ("file", &file)];
-    let mut group = c.benchmark_group("reads_1M_msgs_10k_subjects");
+    let mut group = c.benchmark_group("reads_1M_msgs_100k_subjects");
     group.throughput(Throughput::Elements(1));
     for (name, store) in stores {
-        // One bucket of 100 holds 1% of the messages under 100 subjects.
+        // One bucket of 100 holds 1% of the messages under 1000 subjects.
         group.bench_function(BenchmarkId::new("load_next_wildcard_kv.b7.*", name), |b| {
             let mut seq = 1;
             b.iter(|| {

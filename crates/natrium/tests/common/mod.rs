@@ -210,16 +210,40 @@ static PORTS_TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 /// Asks the kernel for a currently free port this process has not used yet. Another process may
 /// still take it before the server binds; `start_with` retries in that case.
 pub fn free_port() -> u16 {
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().expect("local address").port();
-        let mut taken = PORTS_TAKEN
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if taken.insert(port) {
+    // Below Linux's ephemeral range (32768-60999), so a server port is never also the source
+    // port of some client socket, and a connect to a not-yet-bound port cannot self-connect.
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or(0);
+    let mut taken = PORTS_TAKEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut candidate = (seed % u64::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        candidate = (candidate + 7919) % SPAN;
+        let port = FIRST + candidate;
+        if !taken.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            taken.insert(port);
             return port;
         }
     }
+    panic!("no free port between {FIRST} and {}", FIRST + SPAN);
+}
+
+/// True if whoever listens on `port` speaks NATS: it sends `INFO ` first.
+async fn speaks_nats(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    let mut greeting = [0u8; 5];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut greeting)).await,
+        Ok(Ok(_)) if &greeting == b"INFO "
+    )
 }
 
 /// Spawns the server on `port` and waits until it accepts TCP. Returns the exit status if it
@@ -244,7 +268,7 @@ async fn spawn_ready(port: u16, extra_args: &[String]) -> Result<Child, ExitStat
         if let Ok(Some(status)) = child.try_wait() {
             return Err(status);
         }
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if speaks_nats(port).await {
             // A connect could reach a stranger that grabbed the port while ours failed to bind.
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(status);
