@@ -9,7 +9,6 @@ pub mod api;
 pub mod errors;
 pub mod headers;
 pub mod stream;
-pub mod time;
 
 pub use api::{JetStreamApi, MemoryStores, StoreProvider, API_PREFIX};
 pub use errors::{ApiError, JsError};

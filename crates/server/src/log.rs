@@ -1,5 +1,6 @@
 //! Log lines in nats-server's format: `[pid] 2006/01/02 15:04:05.000000 [INF] message`.
 
+use natrium_gofmt::CalendarTime;
 use parking_lot::Mutex;
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -7,7 +8,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
@@ -35,37 +36,18 @@ fn level_label(level: &Level) -> &'static str {
 
 /// Writes `2006/01/02 15:04:05.000000` for `time` in UTC.
 fn write_timestamp(out: &mut Writer<'_>, time: SystemTime) -> fmt::Result {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
-    let of_day = seconds % 86_400;
+    let t = CalendarTime::from_system_time(time);
     write!(
         out,
-        "{year:04}/{month:02}/{day:02} {:02}:{:02}:{:02}.{:06}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        since_epoch.subsec_micros()
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.nanos / 1000
     )
-}
-
-/// Converts days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 impl<S, N> FormatEvent<S, N> for NatsFormat
@@ -185,17 +167,11 @@ impl Sink {
 
 /// `<log>.2006.01.02.15.04.05.000000000`, the backup name nats-server gives a rotated log.
 fn rotated_name(path: &Path, time: SystemTime) -> PathBuf {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
-    let of_day = seconds % 86_400;
+    let t = CalendarTime::from_system_time(time);
     let mut name = path.as_os_str().to_owned();
     name.push(format!(
-        ".{year:04}.{month:02}.{day:02}.{:02}.{:02}.{:02}.{:09}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        since_epoch.subsec_nanos()
+        ".{:04}.{:02}.{:02}.{:02}.{:02}.{:02}.{:09}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanos
     ));
     PathBuf::from(name)
 }
@@ -291,7 +267,7 @@ pub fn reopen() -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{civil_from_days, rotated_name};
+    use super::rotated_name;
     use std::path::Path;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -302,12 +278,5 @@ mod tests {
             rotated_name(Path::new("/var/log/nats.log"), time),
             Path::new("/var/log/nats.log.2025.11.26.13.50.00.123456789")
         );
-    }
-
-    #[test]
-    fn calendar_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
     }
 }

@@ -7,7 +7,7 @@ use crate::errors::JsError;
 use crate::stream::check::check_stream_config;
 use crate::stream::config::StreamConfig;
 use crate::stream::Stream;
-use crate::time::rfc3339_nanos;
+use natrium_gofmt::rfc3339_or_zero as rfc3339_nanos;
 use serde::Deserialize;
 
 /// The most names one NAMES response carries.

@@ -1,93 +1,13 @@
-//! Time and duration texts exactly as nats-server's Go encoders write them: RFC 3339 with
-//! nanoseconds for `time.Time`, `time.Duration.String()` for round trips, and the
-//! `1d2h3m4s` uptime form.
+//! Monitoring's texts in nats-server's forms: times and durations (from `natrium-gofmt`),
+//! round trips, the `1d2h3m4s` uptime form, and Go's float JSON.
 
-use std::fmt::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-const NANOS_PER_SECOND: u64 = 1_000_000_000;
+pub use natrium_gofmt::go_duration;
 
-/// Go's `time.Time` JSON form in UTC: `2026-11-26T14:23:32.236941249Z`, the fraction
-/// without trailing zeros and left out when zero.
+/// Go's `time.Time` JSON form of a system time, in UTC.
 pub fn rfc3339_nanos(time: SystemTime) -> String {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    let seconds = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
-    let in_day = seconds % 86_400;
-    let mut out = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        in_day / 3600,
-        (in_day / 60) % 60,
-        in_day % 60
-    );
-    push_fraction(&mut out, u64::from(since_epoch.subsec_nanos()), 9);
-    out.push('Z');
-    out
-}
-
-/// Appends `.digits` (`width` wide, trailing zeros trimmed) unless `value` is zero.
-fn push_fraction(out: &mut String, value: u64, width: usize) {
-    if value == 0 {
-        return;
-    }
-    let digits = format!("{value:0width$}");
-    out.push('.');
-    out.push_str(digits.trim_end_matches('0'));
-}
-
-/// Year, month and day of the `days`-th day after 1970-01-01 (proleptic Gregorian),
-/// after Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let day_of_era = (z - era * 146_097) as u64;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era as i64 + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Go's `time.Duration.String()`: `0s`, `750ns`, `484µs`, `1.5ms`, `2m3.5s`, `1h0m0s`.
-pub fn go_duration(nanos: u64) -> String {
-    if nanos == 0 {
-        return "0s".to_string();
-    }
-    if nanos < 1_000 {
-        return format!("{nanos}ns");
-    }
-    let mut out = String::new();
-    if nanos < 1_000_000 {
-        let _ = write!(out, "{}", nanos / 1_000);
-        push_fraction(&mut out, nanos % 1_000, 3);
-        out.push_str("µs");
-        return out;
-    }
-    if nanos < NANOS_PER_SECOND {
-        let _ = write!(out, "{}", nanos / 1_000_000);
-        push_fraction(&mut out, nanos % 1_000_000, 6);
-        out.push_str("ms");
-        return out;
-    }
-    let seconds = nanos / NANOS_PER_SECOND;
-    let (hours, minutes) = (seconds / 3600, (seconds / 60) % 60);
-    if hours > 0 {
-        let _ = write!(out, "{hours}h");
-    }
-    if hours > 0 || minutes > 0 {
-        let _ = write!(out, "{minutes}m");
-    }
-    let _ = write!(out, "{}", seconds % 60);
-    push_fraction(&mut out, nanos % NANOS_PER_SECOND, 9);
-    out.push('s');
-    out
+    natrium_gofmt::rfc3339_nanos(natrium_gofmt::CalendarTime::from_system_time(time))
 }
 
 /// A round trip as nats-server shows it: truncated to microseconds between 1µs and 1ms.
@@ -142,6 +62,7 @@ pub fn duration_nanos(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn check(got: String, want: &str) {
         assert_eq!(got, want);

@@ -33,23 +33,6 @@ fn invalid(message: impl Into<String>) -> JsError {
     JsError::StreamInvalidConfig(message.into())
 }
 
-/// Go's `time.Duration.String` for the few values these messages print.
-fn go_duration(nanos: i64) -> String {
-    if nanos % NANOS_PER_SECOND == 0 {
-        let seconds = nanos / NANOS_PER_SECOND;
-        let (hours, minutes, seconds) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
-        if hours > 0 {
-            format!("{hours}h{minutes}m{seconds}s")
-        } else if minutes > 0 {
-            format!("{minutes}m{seconds}s")
-        } else {
-            format!("{seconds}s")
-        }
-    } else {
-        format!("{}ms", nanos / 1_000_000)
-    }
-}
-
 /// Returns `config` with nats-server's defaults filled in, or the error nats-server gives.
 pub fn check_stream_config(
     config: &StreamConfig,
@@ -115,7 +98,7 @@ pub fn check_stream_config(
         if cfg.duplicate_window > max {
             return Err(invalid(format!(
                 "duplicates window can not be larger then server limit of {}",
-                go_duration(max)
+                natrium_gofmt::go_duration(max.unsigned_abs())
             )));
         }
     }
