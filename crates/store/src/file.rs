@@ -594,24 +594,11 @@ impl MessageStore for FileStore {
     }
 
     fn load_next(&self, filter: &str, start_seq: u64) -> Result<StoredMsg, StoreError> {
-        crate::subject::check_filter(filter)?;
-        if start_seq > self.index.last_seq() {
-            return Err(StoreError::Eof);
-        }
-        let seq = self
-            .index
-            .next_matching(filter, start_seq)
-            .ok_or(StoreError::NotFound)?;
-        self.msg_at(seq)
+        self.msg_at(self.index.find_next(filter, start_seq)?)
     }
 
     fn load_last(&self, filter: &str) -> Result<StoredMsg, StoreError> {
-        crate::subject::check_filter(filter)?;
-        let seq = self
-            .index
-            .last_matching(filter)
-            .ok_or(StoreError::NotFound)?;
-        self.msg_at(seq)
+        self.msg_at(self.index.find_last(filter)?)
     }
 
     fn remove(&mut self, seq: u64, erase: bool) -> Result<bool, StoreError> {

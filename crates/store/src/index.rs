@@ -189,6 +189,24 @@ impl<T: Default> Index<T> {
         self.slots.front().map(|slot| slot.time)
     }
 
+    /// The sequence `load_next` should read: the first match at or after `start`, `Eof`
+    /// past the last sequence, `NotFound` when nothing matches.
+    pub fn find_next(&self, filter: &str, start: u64) -> Result<u64, crate::StoreError> {
+        crate::subject::check_filter(filter)?;
+        if start > self.last_seq() {
+            return Err(crate::StoreError::Eof);
+        }
+        self.next_matching(filter, start)
+            .ok_or(crate::StoreError::NotFound)
+    }
+
+    /// The sequence `load_last` should read: the newest match, else `NotFound`.
+    pub fn find_last(&self, filter: &str) -> Result<u64, crate::StoreError> {
+        crate::subject::check_filter(filter)?;
+        self.last_matching(filter)
+            .ok_or(crate::StoreError::NotFound)
+    }
+
     /// The first live sequence at or after `start` whose subject matches `filter`.
     pub fn next_matching(&self, filter: &str, start: u64) -> Option<u64> {
         let start = start.max(self.base_seq);
