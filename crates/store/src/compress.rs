@@ -8,7 +8,7 @@
 //! records keep their own checksums, which are still verified on every read. The trade-off: a
 //! bit flip in a compressed block loses the whole block instead of one record.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
@@ -110,18 +110,12 @@ impl FileStore {
         let id = self.blocks[pos].id;
         let path = FileStore::block_path(&self.dir, id);
         let temporary = path.with_extension("blk.tmp");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temporary)
-            .map_err(StoreError::io("creating a compressed block"))?;
-        file.write_all_at(&encoded, 0)
-            .map_err(StoreError::io("writing a compressed block"))?;
-        file.sync_all()
-            .map_err(StoreError::io("syncing a compressed block"))?;
-        fs::rename(&temporary, &path).map_err(StoreError::io("renaming a compressed block"))?;
+        let file = crate::file::replace_file(
+            &temporary,
+            &path,
+            &encoded,
+            "replacing a block with its compressed form",
+        )?;
         self.dir_handle
             .sync_all()
             .map_err(StoreError::io("syncing the block directory"))?;

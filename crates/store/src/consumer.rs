@@ -8,7 +8,7 @@
 //! only the latest state (write, fsync, rename, fsync the directory).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -200,18 +200,12 @@ impl FileStore {
         let temporary = path.with_extension("state.new");
         let mut bytes = block::file_header().to_vec();
         record.encode_into(&mut bytes);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temporary)
-            .map_err(StoreError::io("creating a consumer state file"))?;
-        file.write_all_at(&bytes, 0)
-            .map_err(StoreError::io("writing a consumer state file"))?;
-        file.sync_all()
-            .map_err(StoreError::io("syncing a consumer state file"))?;
-        fs::rename(&temporary, &path).map_err(StoreError::io("renaming a consumer state file"))?;
+        let file = crate::file::replace_file(
+            &temporary,
+            &path,
+            &bytes,
+            "replacing a consumer state file",
+        )?;
         File::open(&dir)
             .and_then(|dir| dir.sync_all())
             .map_err(StoreError::io("syncing the consumer directory"))?;

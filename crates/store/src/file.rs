@@ -710,3 +710,26 @@ impl Drop for FileStore {
         }
     }
 }
+
+/// Writes `bytes` to `temporary`, fsyncs it and renames it over `path`, so a reader sees the
+/// old file or the whole new one. Returns the new file, still open; the caller fsyncs the
+/// directory to make the rename itself durable.
+pub(crate) fn replace_file(
+    temporary: &Path,
+    path: &Path,
+    bytes: &[u8],
+    context: &'static str,
+) -> Result<File, StoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(temporary)
+        .map_err(StoreError::io(context))?;
+    file.write_all_at(bytes, 0)
+        .map_err(StoreError::io(context))?;
+    file.sync_all().map_err(StoreError::io(context))?;
+    fs::rename(temporary, path).map_err(StoreError::io(context))?;
+    Ok(file)
+}
