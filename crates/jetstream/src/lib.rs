@@ -6,11 +6,13 @@
 //! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
 
 pub mod api;
+pub mod engine;
 pub mod errors;
 pub mod headers;
 pub mod stream;
 
-pub use api::{JetStreamApi, MemoryStores, StoreProvider, API_PREFIX};
+pub use api::{JetStreamApi, MemoryStores, RecoveredStream, StoreProvider, API_PREFIX};
+pub use engine::{EngineConfig, Inbound, Interest, JetStream, Outbound, ProviderFactory};
 pub use errors::{ApiError, JsError};
 pub use stream::check::{check_stream_config, ServerLimits};
 pub use stream::config::{

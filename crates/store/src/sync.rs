@@ -20,12 +20,26 @@ use crate::{StoreError, SyncPolicy};
 #[must_use = "a store is acknowledged only once its ticket resolves"]
 pub struct SyncTicket {
     pending: Option<(Arc<Shared>, u64)>,
+    /// Set when the sync could not even start: the ticket resolves at once with this error.
+    failed: Option<String>,
 }
 
 impl SyncTicket {
     /// A ticket that is already resolved (memory store, or lazy sync policy).
     pub fn ready() -> SyncTicket {
-        SyncTicket { pending: None }
+        SyncTicket {
+            pending: None,
+            failed: None,
+        }
+    }
+
+    /// A ticket for a sync that failed to start: waiting on it returns the error, so nothing it
+    /// was meant to cover is acknowledged.
+    pub fn failed(error: StoreError) -> SyncTicket {
+        SyncTicket {
+            pending: None,
+            failed: Some(error.to_string()),
+        }
     }
 
     /// True once the covered writes are durable (or failed).
@@ -41,6 +55,9 @@ impl SyncTicket {
 
     /// Blocks until the covered writes are durable.
     pub fn wait(self) -> Result<(), StoreError> {
+        if let Some(failure) = self.failed {
+            return Err(StoreError::SyncFailed(failure));
+        }
         let Some((shared, generation)) = self.pending else {
             return Ok(());
         };
@@ -160,6 +177,7 @@ impl Flusher {
         self.shared.work.notify_one();
         Ok(SyncTicket {
             pending: Some((self.shared.clone(), generation)),
+            failed: None,
         })
     }
 

@@ -9,7 +9,7 @@ use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
 use crate::stream::config::StreamConfig;
 use crate::stream::{store_config, BoxedStore, Stream};
-use natrium_store::{MemoryStore, StoreError};
+use natrium_store::{MemoryStore, StoreError, SyncTicket};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use types::{AccountLimits, ApiStats, ErrorResponse};
@@ -17,12 +17,28 @@ use types::{AccountLimits, ApiStats, ErrorResponse};
 /// The prefix of every JetStream API subject.
 pub const API_PREFIX: &str = "$JS.API.";
 
-/// Opens and removes the stores behind streams (file stores under `store_dir`, or memory).
+/// A stream found again when an account's JetStream starts.
+pub struct RecoveredStream {
+    /// Its configuration as last saved.
+    pub config: StreamConfig,
+    /// When it was created (nanoseconds since the epoch).
+    pub created: i64,
+    /// Its store, recovered.
+    pub store: BoxedStore,
+}
+
+/// Opens and removes the stores behind streams (file stores under `store_dir`, or memory),
+/// and keeps each stream's configuration where a restart finds it.
 pub trait StoreProvider {
-    /// Opens (creating if needed) the store for a checked stream configuration.
-    fn open(&mut self, config: &StreamConfig) -> Result<BoxedStore, StoreError>;
+    /// Opens (creating if needed) the store for a checked stream configuration, and saves the
+    /// configuration beside it.
+    fn open(&mut self, config: &StreamConfig, created: i64) -> Result<BoxedStore, StoreError>;
+    /// Saves a changed configuration of an open stream.
+    fn save_config(&mut self, config: &StreamConfig, created: i64) -> Result<(), StoreError>;
     /// Removes everything a deleted stream kept.
     fn remove(&mut self, name: &str) -> Result<(), StoreError>;
+    /// Every stream kept from before, recovered.
+    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError>;
 }
 
 /// Every stream in memory, whatever its `storage` says (tests, and a server without a store
@@ -31,12 +47,20 @@ pub trait StoreProvider {
 pub struct MemoryStores;
 
 impl StoreProvider for MemoryStores {
-    fn open(&mut self, config: &StreamConfig) -> Result<BoxedStore, StoreError> {
+    fn open(&mut self, config: &StreamConfig, _created: i64) -> Result<BoxedStore, StoreError> {
         Ok(Box::new(MemoryStore::new(store_config(config))?))
+    }
+
+    fn save_config(&mut self, _config: &StreamConfig, _created: i64) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn remove(&mut self, _name: &str) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {
+        Ok(Vec::new())
     }
 }
 
@@ -54,6 +78,8 @@ pub struct JetStreamApi<P> {
     server_limits: ServerLimits,
     domain: Option<String>,
     stats: ApiStats,
+    /// Bumped whenever the set of stream subjects changes.
+    interest_generation: u64,
 }
 
 impl<P: StoreProvider> JetStreamApi<P> {
@@ -71,6 +97,65 @@ impl<P: StoreProvider> JetStreamApi<P> {
             server_limits,
             domain,
             stats: ApiStats::default(),
+            interest_generation: 0,
+        }
+    }
+
+    /// Opens every stream the provider kept from before.
+    pub fn recover(&mut self) -> Result<(), StoreError> {
+        for recovered in self.provider.recover()? {
+            let name = recovered.config.name.clone();
+            let stream = Stream::new(recovered.config, recovered.store);
+            self.streams.insert(
+                name,
+                StreamEntry {
+                    stream,
+                    created: recovered.created,
+                },
+            );
+        }
+        self.interest_generation += 1;
+        Ok(())
+    }
+
+    /// Changes whenever [`stream_subjects`](Self::stream_subjects) would answer differently.
+    pub fn interest_generation(&self) -> u64 {
+        self.interest_generation
+    }
+
+    /// Every subject filter of every stream.
+    pub fn stream_subjects(&self) -> Vec<String> {
+        self.streams
+            .values()
+            .flat_map(|entry| entry.stream.config().subjects.iter().cloned())
+            .collect()
+    }
+
+    /// Stores a message published to a stream subject and returns the PubAck (or its error)
+    /// to send once the write is durable; `None` when no stream takes the subject.
+    pub fn publish(
+        &mut self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        now: i64,
+    ) -> Option<Vec<u8>> {
+        let domain = self.domain.clone();
+        let stream = self.stream_for_subject(subject)?;
+        let name = stream.config().name.clone();
+        Some(match stream.publish(subject, headers, payload, now) {
+            Ok(published) => crate::stream::pub_ack(&name, domain.as_deref(), published),
+            Err(error) => crate::stream::pub_ack_error(&name, &error),
+        })
+    }
+
+    /// Hands every stream written since the last call to durable storage, adding the
+    /// tickets to wait on to `tickets`.
+    pub fn sync(&mut self, tickets: &mut Vec<SyncTicket>) {
+        for entry in self.streams.values_mut() {
+            if let Some(ticket) = entry.stream.sync_if_dirty() {
+                tickets.push(ticket);
+            }
         }
     }
 

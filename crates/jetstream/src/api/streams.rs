@@ -74,8 +74,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
         }
         let store = self
             .provider
-            .open(&config)
+            .open(&config, now)
             .map_err(|e| JsError::StreamInvalidConfig(e.to_string()))?;
+        self.interest_generation += 1;
         self.streams.insert(
             name.to_string(),
             StreamEntry {
@@ -101,6 +102,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         if self.streams.remove(name).is_none() {
             return Err(JsError::StreamNotFound);
         }
+        self.interest_generation += 1;
         self.provider
             .remove(name)
             .map_err(|e| JsError::StreamInvalidConfig(e.to_string()))?;

@@ -7,7 +7,7 @@ use super::config::{DiscardPolicy, StreamConfig};
 use super::dedup::DedupWindow;
 use crate::errors::JsError;
 use crate::headers;
-use natrium_store::{MessageStore, StoreConfig, StoreError};
+use natrium_store::{MessageStore, StoreConfig, StoreError, SyncTicket};
 
 /// The largest header block a stream accepts (nats-server's 64 KiB).
 const HEADERS_BYTES_MAX: usize = 64 * 1024;
@@ -30,6 +30,8 @@ pub struct Stream {
     store: BoxedStore,
     dedup: DedupWindow,
     last_msg_id: String,
+    /// Written since the last sync.
+    dirty: bool,
 }
 
 /// The store limits a checked stream configuration asks for (-1 means none).
@@ -56,7 +58,17 @@ impl Stream {
             store,
             dedup: DedupWindow::default(),
             last_msg_id: String::new(),
+            dirty: false,
         }
+    }
+
+    /// Syncs the store if it was written since the last call. A failed sync is a ticket that
+    /// never resolves as durable, so nothing it covers is acknowledged.
+    pub fn sync_if_dirty(&mut self) -> Option<SyncTicket> {
+        if !std::mem::take(&mut self.dirty) {
+            return None;
+        }
+        Some(self.store.sync().unwrap_or_else(SyncTicket::failed))
     }
 
     /// The stream's configuration.
@@ -131,6 +143,7 @@ impl Stream {
             .store
             .store(subject, header_block, payload, now)
             .map_err(|e| JsError::StreamStoreFailed(e.to_string()))?;
+        self.dirty = true;
         if let Some(id) = msg_id {
             self.dedup.record(id, seq, now);
             self.last_msg_id = id.to_string();

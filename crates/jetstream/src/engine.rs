@@ -1,0 +1,274 @@
+//! The server-wide JetStream: every account's [`JetStreamApi`], fed the messages the server's
+//! internal subscriptions caught, and giving back the messages to send.
+//!
+//! The server owns one `JetStream` on a dedicated thread. It hands in a batch of [`Inbound`]
+//! messages, calls [`JetStream::sync`] and waits on the tickets outside any lock, and only then
+//! sends the batch's [`Outbound`] messages: a PubAck (or any reply) never leaves before the write
+//! it acknowledges is durable under the stream's sync policy.
+
+use crate::api::types::AccountLimits;
+use crate::api::{JetStreamApi, StoreProvider, API_PREFIX};
+use crate::stream::check::ServerLimits;
+use natrium_store::{StoreError, SyncTicket};
+use std::collections::BTreeMap;
+
+/// A message caught by one of JetStream's internal subscriptions.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    /// The account the publisher is bound to.
+    pub account: &'a str,
+    /// The subject it was published to.
+    pub subject: &'a str,
+    /// The reply subject, if any.
+    pub reply: Option<&'a str>,
+    /// The header block (`NATS/1.0\r\n...`), empty when none.
+    pub headers: &'a [u8],
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+/// A message JetStream sends into an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// The account it is published in.
+    pub account: String,
+    /// The subject subscribers are matched against.
+    pub deliver: String,
+    /// The subject the MSG line shows; differs from `deliver` for consumer deliveries, which
+    /// go to the deliver subject but carry the stored message's own subject.
+    pub subject: String,
+    /// The reply subject, if any.
+    pub reply: Option<String>,
+    /// The header block, empty when none.
+    pub headers: Vec<u8>,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+impl Outbound {
+    /// A plain reply: `payload` sent to `reply` in `account`.
+    pub fn reply(account: &str, reply: &str, payload: Vec<u8>) -> Outbound {
+        Outbound {
+            account: account.to_string(),
+            deliver: reply.to_string(),
+            subject: reply.to_string(),
+            reply: None,
+            headers: Vec::new(),
+            payload,
+        }
+    }
+}
+
+/// Where JetStream wants the server's internal subscriptions, per account.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Interest {
+    /// Subject filters by account name.
+    pub by_account: BTreeMap<String, Vec<String>>,
+}
+
+/// Settings shared by every account.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// The JetStream domain, when one is set.
+    pub domain: Option<String>,
+    /// Server-wide limits used to check stream configurations.
+    pub server_limits: ServerLimits,
+    /// Limits given to an account that has none configured.
+    pub default_account_limits: AccountLimits,
+}
+
+/// Makes the store provider of one account (file stores under the account's directory).
+pub type ProviderFactory<P> = Box<dyn FnMut(&str) -> Result<P, StoreError> + Send>;
+
+/// Every account's JetStream.
+pub struct JetStream<P> {
+    config: EngineConfig,
+    accounts: BTreeMap<String, JetStreamApi<P>>,
+    make_provider: ProviderFactory<P>,
+    /// Bumped whenever the subjects JetStream listens on change.
+    interest_generation: u64,
+}
+
+impl<P: StoreProvider> JetStream<P> {
+    /// JetStream with no accounts enabled yet.
+    pub fn new(config: EngineConfig, make_provider: ProviderFactory<P>) -> Self {
+        JetStream {
+            config,
+            accounts: BTreeMap::new(),
+            make_provider,
+            interest_generation: 1,
+        }
+    }
+
+    /// Enables JetStream for an account, recovering the streams its provider holds.
+    pub fn enable_account(&mut self, account: &str) -> Result<(), StoreError> {
+        if self.accounts.contains_key(account) {
+            return Ok(());
+        }
+        let provider = (self.make_provider)(account)?;
+        let mut api = JetStreamApi::new(
+            provider,
+            self.config.default_account_limits,
+            self.config.server_limits.clone(),
+            self.config.domain.clone(),
+        );
+        api.recover()?;
+        self.accounts.insert(account.to_string(), api);
+        self.interest_generation += 1;
+        Ok(())
+    }
+
+    /// One account's JetStream, if enabled.
+    pub fn account(&self, account: &str) -> Option<&JetStreamApi<P>> {
+        self.accounts.get(account)
+    }
+
+    /// Names of the accounts with JetStream enabled.
+    pub fn account_names(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+
+    /// Changes whenever [`interest`](Self::interest) would answer differently.
+    pub fn interest_generation(&self) -> u64 {
+        self.interest_generation
+            + self
+                .accounts
+                .values()
+                .map(|a| a.interest_generation())
+                .sum::<u64>()
+    }
+
+    /// The subjects to subscribe internally: the API and every stream's subjects.
+    pub fn interest(&self) -> Interest {
+        let mut interest = Interest::default();
+        for (name, api) in &self.accounts {
+            let mut filters = vec![format!("{API_PREFIX}>")];
+            if let Some(domain) = &self.config.domain {
+                filters.push(format!("$JS.{domain}.API.>"));
+            }
+            filters.extend(api.stream_subjects());
+            interest.by_account.insert(name.clone(), filters);
+        }
+        interest
+    }
+
+    /// Handles one caught message at `now` (nanoseconds since the epoch), appending what to
+    /// send to `out`. Nothing in `out` may be sent before the tickets of the next
+    /// [`sync`](Self::sync) resolve.
+    pub fn handle(&mut self, message: Inbound<'_>, now: i64, out: &mut Vec<Outbound>) {
+        let Some(api) = self.accounts.get_mut(message.account) else {
+            return;
+        };
+        let subject = match &self.config.domain {
+            Some(domain) => domain_to_api(message.subject, domain),
+            None => None,
+        };
+        let subject = subject.as_deref().unwrap_or(message.subject);
+        if subject.starts_with(API_PREFIX) {
+            let response = api.request(subject, message.payload, now);
+            if let (Some(body), Some(reply)) = (response, message.reply) {
+                out.push(Outbound::reply(message.account, reply, body));
+            }
+            return;
+        }
+        if let Some(ack) = api.publish(subject, message.headers, message.payload, now) {
+            if let Some(reply) = message.reply {
+                out.push(Outbound::reply(message.account, reply, ack));
+            }
+        }
+    }
+
+    /// Hands every write since the last call to durable storage; wait on all the tickets
+    /// before sending what [`handle`](Self::handle) produced.
+    pub fn sync(&mut self) -> Vec<SyncTicket> {
+        let mut tickets = Vec::new();
+        for api in self.accounts.values_mut() {
+            api.sync(&mut tickets);
+        }
+        tickets
+    }
+}
+
+/// `$JS.<domain>.API.x` as `$JS.API.x`, when the domain is ours.
+fn domain_to_api(subject: &str, domain: &str) -> Option<String> {
+    let rest = subject.strip_prefix("$JS.")?.strip_prefix(domain)?;
+    let rest = rest.strip_prefix(".API.")?;
+    Some(format!("{API_PREFIX}{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::MemoryStores;
+
+    fn engine() -> JetStream<MemoryStores> {
+        let config = EngineConfig {
+            domain: Some("hub".into()),
+            ..EngineConfig::default()
+        };
+        let mut engine = JetStream::new(config, Box::new(|_| Ok(MemoryStores)));
+        engine.enable_account("$G").unwrap();
+        engine
+    }
+
+    fn inbound<'a>(subject: &'a str, reply: Option<&'a str>, payload: &'a [u8]) -> Inbound<'a> {
+        Inbound {
+            account: "$G",
+            subject,
+            reply,
+            headers: b"",
+            payload,
+        }
+    }
+
+    #[test]
+    fn api_requests_and_publishes_answer_the_reply_subject() {
+        let mut engine = engine();
+        let mut out = Vec::new();
+        let config = br#"{"name":"ORDERS","subjects":["orders.>"],"storage":"memory"}"#;
+        let generation = engine.interest_generation();
+        engine.handle(
+            inbound("$JS.API.STREAM.CREATE.ORDERS", Some("_INBOX.1"), config),
+            1,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].deliver, "_INBOX.1");
+        assert!(String::from_utf8_lossy(&out[0].payload).contains("stream_create_response"));
+        assert_ne!(engine.interest_generation(), generation);
+        let interest = engine.interest();
+        assert_eq!(
+            interest.by_account["$G"],
+            vec!["$JS.API.>", "$JS.hub.API.>", "orders.>"]
+        );
+
+        out.clear();
+        engine.handle(inbound("orders.1", Some("_INBOX.2"), b"x"), 2, &mut out);
+        assert_eq!(
+            out[0].payload,
+            br#"{"stream":"ORDERS", "domain":"hub", "seq":1}"#
+        );
+        assert!(engine.sync().iter().all(SyncTicket::is_done));
+    }
+
+    #[test]
+    fn the_domain_prefix_reaches_the_api() {
+        let mut engine = engine();
+        let mut out = Vec::new();
+        engine.handle(inbound("$JS.hub.API.INFO", Some("r"), b""), 1, &mut out);
+        assert!(String::from_utf8_lossy(&out[0].payload).contains("account_info_response"));
+        out.clear();
+        engine.handle(inbound("$JS.other.API.INFO", Some("r"), b""), 1, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn accounts_without_jetstream_are_ignored() {
+        let mut engine = engine();
+        let mut out = Vec::new();
+        let mut message = inbound("$JS.API.INFO", Some("r"), b"");
+        message.account = "OTHER";
+        engine.handle(message, 1, &mut out);
+        assert!(out.is_empty());
+    }
+}
