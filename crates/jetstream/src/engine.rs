@@ -109,7 +109,7 @@ impl<P: StoreProvider> JetStream<P> {
         let mut api = JetStreamApi::new(
             provider,
             self.config.default_account_limits,
-            self.config.server_limits.clone(),
+            self.config.server_limits,
             self.config.domain.clone(),
         );
         api.recover()?;
