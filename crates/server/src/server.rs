@@ -4,6 +4,7 @@ use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
 use crate::jetstream::JetStreamService;
+use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
 use crate::{lame_duck, log, reload};
@@ -74,6 +75,8 @@ pub(crate) struct ServerState {
     seed: u64,
     /// Monitoring's state: closed connections, request counts, start times.
     pub monitor: MonitorState,
+    /// JetStream's latest figures, published by its thread; `None` without JetStream.
+    pub jetstream_snapshot: Mutex<Option<JetStreamSnapshot>>,
     /// Set once lame duck mode starts; it never ends but in shutdown.
     lame_duck: AtomicBool,
     lame_duck_requested: Notify,
@@ -271,6 +274,7 @@ impl Server {
             started,
             seed,
             monitor: MonitorState::new(started),
+            jetstream_snapshot: Mutex::new(None),
             lame_duck: AtomicBool::new(false),
             lame_duck_requested: Notify::new(),
             shutdown_requested: Notify::new(),

@@ -12,11 +12,13 @@ mod provider;
 
 pub(crate) use inbox::InternalSink;
 
+use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
 use crate::server::ServerState;
 use inbox::{Batch, Inbox};
 use internal::InternalClients;
 use natrium_jetstream::{Inbound, JetStream, StoreProvider};
+use provider::Resolved;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -35,14 +37,17 @@ impl JetStreamService {
     /// Opens the stores (recovering every stream) and starts the thread.
     pub fn start(server: Arc<ServerState>, options: &Options) -> Result<Self, String> {
         let inbox = Arc::new(Inbox::default());
-        let engine = provider::open_engine(options)?;
+        let (engine, resolved) = provider::open_engine(options)?;
         let mut worker = Worker {
             clients: InternalClients::new(Arc::clone(&server), Arc::clone(&inbox)),
             engine,
             inbox: Arc::clone(&inbox),
+            server,
+            resolved,
         };
         // Subscribe before the client listener opens, so no early publish is missed.
         worker.sync_interest();
+        worker.publish_snapshot();
         let thread = std::thread::Builder::new()
             .name("jetstream".to_string())
             .spawn(move || worker.run())
@@ -75,6 +80,8 @@ struct Worker<P> {
     engine: JetStream<P>,
     clients: InternalClients,
     inbox: Arc<Inbox>,
+    server: Arc<ServerState>,
+    resolved: Resolved,
 }
 
 impl<P: StoreProvider> Worker<P> {
@@ -109,8 +116,12 @@ impl<P: StoreProvider> Worker<P> {
                 self.clients.send(&message);
             }
             self.clients.end_batch();
+            if !batch.records.is_empty() {
+                self.publish_snapshot();
+            }
             spare = batch;
         }
+        *self.server.jetstream_snapshot.lock() = None;
         info!("JetStream stopped");
     }
 
@@ -124,6 +135,30 @@ impl<P: StoreProvider> Worker<P> {
             }
         }
         durable
+    }
+
+    /// Puts the figures monitoring shows where it can read them without asking the thread.
+    fn publish_snapshot(&self) {
+        let (usage, accounts) = self.engine.usage();
+        let resolved = &self.resolved;
+        let snapshot = JetStreamSnapshot {
+            max_memory: resolved.max_memory.max(0) as u64,
+            max_storage: resolved.max_store.max(0) as u64,
+            memory: usage.memory,
+            storage: usage.storage,
+            reserved_memory: usage.reserved_memory,
+            reserved_storage: usage.reserved_storage,
+            store_dir: resolved.store_dir.display().to_string(),
+            domain: resolved.domain.clone(),
+            accounts: accounts as u64,
+            streams: usage.streams,
+            consumers: usage.consumers,
+            messages: usage.messages,
+            bytes: usage.bytes,
+            api_total: usage.api_total,
+            api_errors: usage.api_errors,
+        };
+        *self.server.jetstream_snapshot.lock() = Some(snapshot);
     }
 
     fn sync_interest(&mut self) {

@@ -15,8 +15,17 @@ const MAX_STORE_FALLBACK: i64 = 1024 * 1024 * 1024 * 1024;
 /// The engine type the server runs.
 pub(super) type Engine = JetStream<MemoryStores>;
 
+/// The settings in force once defaults are sized from the machine.
+#[derive(Debug, Clone)]
+pub(super) struct Resolved {
+    pub max_memory: i64,
+    pub max_store: i64,
+    pub store_dir: PathBuf,
+    pub domain: String,
+}
+
 /// Resolves the options, logs them as nats-server does, and opens every account's streams.
-pub(super) fn open_engine(options: &Options) -> Result<Engine, String> {
+pub(super) fn open_engine(options: &Options) -> Result<(Engine, Resolved), String> {
     let js = &options.jetstream;
     let store_dir = store_dir(&js.store_dir);
     std::fs::create_dir_all(&store_dir)
@@ -50,7 +59,13 @@ pub(super) fn open_engine(options: &Options) -> Result<Engine, String> {
     engine
         .enable_account(GLOBAL_ACCOUNT)
         .map_err(|e| format!("could not recover JetStream: {e}"))?;
-    Ok(engine)
+    let resolved = Resolved {
+        max_memory,
+        max_store,
+        store_dir,
+        domain: js.domain.clone(),
+    };
+    Ok((engine, resolved))
 }
 
 /// `<store_dir>/jetstream`, or `<tmp>/nats/jetstream` without one, as nats-server.
