@@ -9,14 +9,17 @@ pub mod api;
 pub mod engine;
 pub mod errors;
 pub mod headers;
+pub mod provider;
 pub mod stream;
+pub mod time;
 
-pub use api::{JetStreamApi, MemoryStores, RecoveredStream, StoreProvider, API_PREFIX};
+pub use api::{JetStreamApi, API_PREFIX};
 pub use engine::{EngineConfig, Inbound, Interest, JetStream, Outbound, ProviderFactory};
 pub use errors::{ApiError, JsError};
+pub use provider::{FileStores, MemoryStores, RecoveredStream, SkippedStream, StoreProvider};
 pub use stream::check::{check_stream_config, ServerLimits};
 pub use stream::config::{
-    DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
-    StreamConfig, StreamSource,
+    Compression, DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
+    StreamConfig, StreamSource, SubjectTransform,
 };
 pub use stream::{pub_ack, pub_ack_error, Published, Stream};

@@ -7,62 +7,16 @@ pub mod types;
 
 use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
-use crate::stream::config::StreamConfig;
-use crate::stream::{store_config, BoxedStore, Stream};
-use natrium_store::{MemoryStore, StoreError, SyncTicket};
+use crate::stream::Stream;
+use natrium_store::{StoreError, SyncTicket};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use types::{AccountLimits, ApiStats, ErrorResponse};
 
+pub use crate::provider::{MemoryStores, RecoveredStream, StoreProvider};
+
 /// The prefix of every JetStream API subject.
 pub const API_PREFIX: &str = "$JS.API.";
-
-/// A stream found again when an account's JetStream starts.
-pub struct RecoveredStream {
-    /// Its configuration as last saved.
-    pub config: StreamConfig,
-    /// When it was created (nanoseconds since the epoch).
-    pub created: i64,
-    /// Its store, recovered.
-    pub store: BoxedStore,
-}
-
-/// Opens and removes the stores behind streams (file stores under `store_dir`, or memory),
-/// and keeps each stream's configuration where a restart finds it.
-pub trait StoreProvider {
-    /// Opens (creating if needed) the store for a checked stream configuration, and saves the
-    /// configuration beside it.
-    fn open(&mut self, config: &StreamConfig, created: i64) -> Result<BoxedStore, StoreError>;
-    /// Saves a changed configuration of an open stream.
-    fn save_config(&mut self, config: &StreamConfig, created: i64) -> Result<(), StoreError>;
-    /// Removes everything a deleted stream kept.
-    fn remove(&mut self, name: &str) -> Result<(), StoreError>;
-    /// Every stream kept from before, recovered.
-    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError>;
-}
-
-/// Every stream in memory, whatever its `storage` says (tests, and a server without a store
-/// directory).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct MemoryStores;
-
-impl StoreProvider for MemoryStores {
-    fn open(&mut self, config: &StreamConfig, _created: i64) -> Result<BoxedStore, StoreError> {
-        Ok(Box::new(MemoryStore::new(store_config(config))?))
-    }
-
-    fn save_config(&mut self, _config: &StreamConfig, _created: i64) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn remove(&mut self, _name: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {
-        Ok(Vec::new())
-    }
-}
 
 /// A stream and when it was created.
 pub(crate) struct StreamEntry {
@@ -216,6 +170,16 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// The number of streams.
     pub fn stream_count(&self) -> usize {
         self.streams.len()
+    }
+
+    /// The stream called `name`, if any.
+    pub fn stream_mut(&mut self, name: &str) -> Option<&mut Stream> {
+        self.streams.get_mut(name).map(|entry| &mut entry.stream)
+    }
+
+    /// The store provider (e.g. to report the streams recovery skipped).
+    pub fn provider(&self) -> &P {
+        &self.provider
     }
 }
 

@@ -67,12 +67,14 @@ pub fn check_stream_config(
         &mut cfg.max_msgs,
         &mut cfg.max_msgs_per_subject,
         &mut cfg.max_bytes,
-        &mut cfg.max_msg_size,
         &mut cfg.max_consumers,
     ] {
         if *limit == 0 {
             *limit = -1;
         }
+    }
+    if cfg.max_msg_size == 0 {
+        cfg.max_msg_size = -1;
     }
     if cfg.duplicate_window == 0 && cfg.mirror.is_none() {
         let window_max = match limits.duplicate_window_max_nanos {

@@ -42,7 +42,7 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
         max_bytes: limit(config.max_bytes),
         max_age_nanos: (config.max_age > 0).then_some(config.max_age),
         max_msgs_per_subject: limit(config.max_msgs_per_subject),
-        max_msg_size_bytes: limit(config.max_msg_size),
+        max_msg_size_bytes: limit(config.max_msg_size.into()),
         discard: match config.discard {
             DiscardPolicy::Old => natrium_store::DiscardPolicy::Old,
             DiscardPolicy::New => natrium_store::DiscardPolicy::New,
@@ -133,7 +133,7 @@ impl Stream {
             }
         }
         let size = header_block.len() + payload.len();
-        if self.config.max_msg_size >= 0 && size as i64 > self.config.max_msg_size {
+        if self.config.max_msg_size >= 0 && size as i64 > i64::from(self.config.max_msg_size) {
             return Err(JsError::StreamMessageExceedsMaximum);
         }
         if header_block.len() > HEADERS_BYTES_MAX {
