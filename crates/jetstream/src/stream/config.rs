@@ -159,9 +159,6 @@ pub struct StreamConfig {
     /// Do not acknowledge publishes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_ack: bool,
-    /// The template that created the stream (2.2 stream templates).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub template_owner: String,
     /// The deduplication window in nanoseconds.
     #[serde(skip_serializing_if = "is_zero_i64")]
     pub duplicate_window: i64,
