@@ -2,8 +2,13 @@
 //! handling, over the `natrium-store` message store. No sockets, no tokio: the server crate
 //! delivers API requests and published messages in, and sends what comes out.
 //!
-//! So far: the API error catalogue, the stream configuration with nats-server's defaults and
-//! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
+//! - [`engine`]: the server-wide entry point ([`JetStream`]: accounts, interest, handle, sync).
+//! - [`api`]: one account's streams and its `$JS.API` endpoints, one concern per file.
+//! - [`stream`]: configuration, `checkStreamCfg`, update rules, the publish path.
+//! - [`provider`]: where streams keep messages ([`FileStores`], [`MemoryStores`]).
+//! - [`errors`]: the API error catalogue; [`headers`]: NATS header blocks; [`time`]: RFC 3339.
+//!
+//! See the crate README for what the server must do with it and the compatibility choices.
 
 pub mod api;
 pub mod engine;
