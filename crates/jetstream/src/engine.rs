@@ -27,7 +27,9 @@ pub struct Inbound<'a> {
     pub payload: &'a [u8],
 }
 
-/// A message JetStream sends into an account.
+/// A message JetStream sends into an account: a reply, a PubAck, a direct get's message (with
+/// headers), or an advisory on `$JS.EVENT.ADVISORY.>` (sent whether or not anyone listens;
+/// the server drops what no subscription matches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outbound {
     /// The account it is published in.
@@ -75,6 +77,8 @@ pub struct EngineConfig {
     pub server_limits: ServerLimits,
     /// Limits given to an account that has none configured.
     pub default_account_limits: AccountLimits,
+    /// The server's name (or id), as API audit advisories carry it.
+    pub server_name: String,
 }
 
 /// Makes the store provider of one account (file stores under the account's directory).
@@ -111,7 +115,8 @@ impl<P: StoreProvider> JetStream<P> {
             self.config.default_account_limits,
             self.config.server_limits,
             self.config.domain.clone(),
-        );
+        )
+        .with_server_name(&self.config.server_name);
         api.recover()?;
         self.accounts.insert(account.to_string(), api);
         self.interest_generation += 1;
@@ -162,28 +167,24 @@ impl<P: StoreProvider> JetStream<P> {
     }
 
     /// Handles one caught message at `now` (nanoseconds since the epoch), appending what to
-    /// send to `out`. Nothing in `out` may be sent before the tickets of the next
+    /// send to `out`: replies first, then advisories. Nothing in `out` may be sent before the tickets of the next
     /// [`sync`](Self::sync) resolve.
     pub fn handle(&mut self, message: Inbound<'_>, now: i64, out: &mut Vec<Outbound>) {
         let Some(api) = self.accounts.get_mut(message.account) else {
             return;
         };
-        let subject = match &self.config.domain {
+        let translated = match &self.config.domain {
             Some(domain) => domain_to_api(message.subject, domain),
             None => None,
         };
-        let subject = subject.as_deref().unwrap_or(message.subject);
-        if subject.starts_with(API_PREFIX) {
-            let response = api.request(subject, message.payload, now);
-            if let (Some(body), Some(reply)) = (response, message.reply) {
-                out.push(Outbound::reply(message.account, reply, body));
-            }
-            return;
-        }
-        if let Some(ack) = api.publish(subject, message.headers, message.payload, now) {
-            if let Some(reply) = message.reply {
-                out.push(Outbound::reply(message.account, reply, ack));
-            }
+        let subject = translated.as_deref().unwrap_or(message.subject);
+        api.handle(Inbound { subject, ..message }, now, out);
+    }
+
+    /// Time-driven work at `now`: age limits. Call it every batch and when idle.
+    pub fn tick(&mut self, now: i64, _out: &mut Vec<Outbound>) {
+        for api in self.accounts.values_mut() {
+            api.expire(now);
         }
     }
 
@@ -241,9 +242,17 @@ mod tests {
             1,
             &mut out,
         );
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].deliver, "_INBOX.1");
+        let subjects: Vec<&str> = out.iter().map(|o| o.deliver.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "_INBOX.1",
+                "$JS.EVENT.ADVISORY.STREAM.CREATED.ORDERS",
+                "$JS.EVENT.ADVISORY.API"
+            ]
+        );
         assert!(String::from_utf8_lossy(&out[0].payload).contains("stream_create_response"));
+        assert!(out.iter().all(|o| o.account == "$G"));
         assert_ne!(engine.interest_generation(), generation);
         let interest = engine.interest();
         assert_eq!(

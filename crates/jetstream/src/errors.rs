@@ -101,6 +101,61 @@ pub enum JsError {
     /// JSMemoryResourcesExceededErr.
     #[error("insufficient memory resources available")]
     MemoryResourcesExceeded,
+    /// JSMaximumConsumersLimitErr.
+    #[error("maximum consumers limit reached")]
+    MaximumConsumersLimit,
+    /// JSStreamMaxBytesRequired.
+    #[error("account requires a stream config to have max bytes set")]
+    StreamMaxBytesRequired,
+    /// JSStreamMaxStreamBytesExceeded.
+    #[error("stream max bytes exceeds account limit max stream bytes")]
+    StreamMaxStreamBytesExceeded,
+    /// JSStreamMirrorNotUpdatableErr.
+    #[error("stream mirror configuration can not be updated")]
+    StreamMirrorNotUpdatable,
+    /// JSMirrorMaxMessageSizeTooBigErr.
+    #[error("stream mirror must have max message size >= source")]
+    MirrorMaxMessageSizeTooBig,
+    /// JSSourceMaxMessageSizeTooBigErr.
+    #[error("stream source must have max message size >= target")]
+    SourceMaxMessageSizeTooBig,
+    /// JSStreamInvalidExternalDeliverySubjErrF: the prefix.
+    #[error("stream external delivery prefix {0} must not contain wildcards")]
+    StreamInvalidExternalDeliverySubject(String),
+    /// JSStreamExternalDelPrefixOverlapsErrF: the prefix and the subject it overlaps.
+    #[error("stream external delivery prefix {prefix} overlaps with stream subject {subject}")]
+    StreamExternalDeliveryPrefixOverlaps {
+        /// The delivery prefix.
+        prefix: String,
+        /// The origin stream's subject.
+        subject: String,
+    },
+    /// JSStreamExternalApiOverlapErrF: the prefix and the API subject.
+    #[error("stream external api prefix {prefix} must not overlap with {subject}")]
+    StreamExternalApiOverlap {
+        /// The API prefix.
+        prefix: String,
+        /// `$JS.API`.
+        subject: String,
+    },
+    /// JSStreamCreateErrF: a create failure that is not an API error of its own.
+    #[error("{0}")]
+    StreamCreate(String),
+    /// JSStreamGeneralErrorF.
+    #[error("{0}")]
+    StreamGeneral(String),
+    /// JSStreamMsgDeleteFailedF.
+    #[error("{0}")]
+    StreamMsgDeleteFailed(String),
+    /// JSStreamPurgeFailedF.
+    #[error("{0}")]
+    StreamPurgeFailed(String),
+    /// JSStreamRollupFailedF.
+    #[error("{0}")]
+    StreamRollupFailed(String),
+    /// JSSequenceNotFoundErrF: the sequence.
+    #[error("sequence {0} not found")]
+    SequenceNotFound(u64),
 }
 
 impl JsError {
@@ -134,6 +189,21 @@ impl JsError {
             JsError::InsufficientResources => (503, 10023),
             JsError::StorageResourcesExceeded => (500, 10047),
             JsError::MemoryResourcesExceeded => (500, 10028),
+            JsError::MaximumConsumersLimit => (400, 10026),
+            JsError::StreamMaxBytesRequired => (400, 10113),
+            JsError::StreamMaxStreamBytesExceeded => (400, 10122),
+            JsError::StreamMirrorNotUpdatable => (400, 10055),
+            JsError::MirrorMaxMessageSizeTooBig => (400, 10030),
+            JsError::SourceMaxMessageSizeTooBig => (400, 10046),
+            JsError::StreamInvalidExternalDeliverySubject(_) => (400, 10024),
+            JsError::StreamExternalDeliveryPrefixOverlaps { .. } => (400, 10022),
+            JsError::StreamExternalApiOverlap { .. } => (400, 10021),
+            JsError::StreamCreate(_) => (500, 10049),
+            JsError::StreamGeneral(_) => (500, 10051),
+            JsError::StreamMsgDeleteFailed(_) => (500, 10057),
+            JsError::StreamPurgeFailed(_) => (500, 10110),
+            JsError::StreamRollupFailed(_) => (500, 10111),
+            JsError::SequenceNotFound(_) => (400, 10043),
         }
     }
 

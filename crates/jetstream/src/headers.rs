@@ -12,6 +12,37 @@ pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Seq
 /// `Nats-Expected-Last-Msg-Id`: the last message id must be this.
 pub const EXPECTED_LAST_MSG_ID: &str = "Nats-Expected-Last-Msg-Id";
 
+/// `Nats-Rollup`: after storing, purge the subject (`sub`) or the stream (`all`) down to it.
+pub const ROLLUP: &str = "Nats-Rollup";
+/// The `Nats-Rollup` value that rolls up one subject.
+pub const ROLLUP_SUBJECT: &str = "sub";
+/// The `Nats-Rollup` value that rolls up the whole stream.
+pub const ROLLUP_ALL: &str = "all";
+/// `Nats-Stream`: the stream a direct get answered from.
+pub const STREAM: &str = "Nats-Stream";
+/// `Nats-Subject`: the stored message's subject, on a direct get.
+pub const SUBJECT: &str = "Nats-Subject";
+/// `Nats-Sequence`: the stored message's sequence, on a direct get.
+pub const SEQUENCE: &str = "Nats-Sequence";
+/// `Nats-Time-Stamp`: when the message was stored, on a direct get.
+pub const TIME_STAMP: &str = "Nats-Time-Stamp";
+
+/// The header block with `key: value` added at its end (a new block when `block` is empty),
+/// as nats-server's `genHeader` adds the direct-get headers.
+pub fn append(block: &[u8], key: &str, value: &str) -> Vec<u8> {
+    const VERSION_LINE: &[u8] = b"NATS/1.0\r\n";
+    let mut out = Vec::with_capacity(block.len() + key.len() + value.len() + 16);
+    match block.strip_suffix(b"\r\n") {
+        Some(head) if !head.is_empty() => out.extend_from_slice(head),
+        _ => out.extend_from_slice(VERSION_LINE),
+    }
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
 /// The value of the first header named `key`, if any.
 pub fn get<'a>(block: &'a [u8], key: &str) -> Option<&'a [u8]> {
     let mut lines = block.split(|&b| b == b'\n');
@@ -55,6 +86,18 @@ fn trim_blanks(value: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_headers_keep_the_block_well_formed() {
+        let fresh = append(b"", STREAM, "S");
+        assert_eq!(fresh, b"NATS/1.0\r\nNats-Stream: S\r\n\r\n");
+        let more = append(&fresh, SEQUENCE, "7");
+        assert_eq!(
+            more,
+            b"NATS/1.0\r\nNats-Stream: S\r\nNats-Sequence: 7\r\n\r\n"
+        );
+        assert_eq!(get_u64(&more, SEQUENCE), Some(7));
+    }
 
     #[test]
     fn header_values_are_found_exactly() {

@@ -2,21 +2,29 @@
 //! handling, over the `natrium-store` message store. No sockets, no tokio: the server crate
 //! delivers API requests and published messages in, and sends what comes out.
 //!
-//! So far: the API error catalogue, the stream configuration with nats-server's defaults and
-//! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
+//! - [`engine`]: the server-wide entry point ([`JetStream`]: accounts, interest, handle, sync).
+//! - [`api`]: one account's streams and its `$JS.API` endpoints, one concern per file.
+//! - [`stream`]: configuration, `checkStreamCfg`, update rules, the publish path.
+//! - [`provider`]: where streams keep messages ([`FileStores`], [`MemoryStores`]).
+//! - [`errors`]: the API error catalogue; [`headers`]: NATS header blocks; [`time`]: RFC 3339.
+//!
+//! See the crate README for what the server must do with it and the compatibility choices.
 
 pub mod api;
 pub mod engine;
 pub mod errors;
 pub mod headers;
+pub mod provider;
 pub mod stream;
+pub mod time;
 
-pub use api::{JetStreamApi, MemoryStores, RecoveredStream, StoreProvider, Usage, API_PREFIX};
+pub use api::{JetStreamApi, Usage, API_PREFIX};
 pub use engine::{EngineConfig, Inbound, Interest, JetStream, Outbound, ProviderFactory};
 pub use errors::{ApiError, JsError};
+pub use provider::{FileStores, MemoryStores, RecoveredStream, SkippedStream, StoreProvider};
 pub use stream::check::{check_stream_config, ServerLimits};
 pub use stream::config::{
-    DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
-    StreamConfig, StreamSource,
+    Compression, DiscardPolicy, ExternalStream, Placement, RePublish, RetentionPolicy, StorageType,
+    StreamConfig, StreamSource, SubjectTransform,
 };
 pub use stream::{pub_ack, pub_ack_error, Published, Stream};

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use bytes::Bytes;
 
-use crate::{StoreError, SyncTicket};
+use crate::{StoreConfig, StoreError, SyncTicket};
 
 /// Fixed per-message overhead counted toward `max_bytes`, so tiny messages are not free.
 pub const MSG_OVERHEAD_BYTES: u64 = 16;
@@ -106,4 +106,8 @@ pub trait MessageStore {
     fn sync(&mut self) -> Result<SyncTicket, StoreError>;
     /// Writes the whole store as a self-checking byte stream (see [`crate::snapshot`]).
     fn snapshot(&self, out: &mut dyn Write) -> Result<(), StoreError>;
+    /// Replaces the limits (a stream update) and trims the store within them at once, whatever
+    /// the discard policy, as nats-server's `UpdateConfig` does; age applies from the next
+    /// expiry. Returns how many messages were removed.
+    fn update_limits(&mut self, limits: StoreConfig) -> Result<u64, StoreError>;
 }

@@ -25,6 +25,16 @@ impl EncryptionKey {
     pub fn new(bytes: [u8; 32]) -> EncryptionKey {
         EncryptionKey(bytes)
     }
+
+    /// The key for a configured passphrase (`jetstream { key: "..." }`): SHA-256 of the text
+    /// under a fixed domain label, so the same passphrase always opens the same stores.
+    pub fn from_passphrase(passphrase: &str) -> EncryptionKey {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"natrium jetstream store key v1\0");
+        hasher.update(passphrase.as_bytes());
+        EncryptionKey(hasher.finalize().into())
+    }
 }
 
 impl fmt::Debug for EncryptionKey {
@@ -132,6 +142,18 @@ pub(crate) fn open(key: &EncryptionKey, salt: u64, seq: u64, sealed: &[u8]) -> O
         .subject()
         .filter(|subject| crate::subject::is_valid_literal(subject))?;
     Some(opened)
+}
+
+#[cfg(test)]
+mod passphrase_tests {
+    use super::EncryptionKey;
+
+    #[test]
+    fn a_passphrase_always_gives_the_same_key() {
+        let a = EncryptionKey::from_passphrase("s3cret");
+        assert_eq!(a.0, EncryptionKey::from_passphrase("s3cret").0);
+        assert_ne!(a.0, EncryptionKey::from_passphrase("s3cret ").0);
+    }
 }
 
 #[cfg(test)]

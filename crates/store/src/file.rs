@@ -693,6 +693,19 @@ impl MessageStore for FileStore {
         let msgs = self.index.live().map(|(seq, _)| self.msg_at(seq));
         snapshot::write(out, msgs, self.index.last_seq())
     }
+
+    fn update_limits(&mut self, limits: crate::StoreConfig) -> Result<u64, StoreError> {
+        limits.validate()?;
+        self.check_writable()?;
+        let old_base = self.index.base_seq();
+        let timestamp = self.last_timestamp();
+        self.config.limits = limits;
+        self.removed.clear();
+        limits::enforce_all(&self.config.limits, &mut self.index, &mut self.removed);
+        let removed = self.removed.len() as u64;
+        self.record_removals(old_base, timestamp)?;
+        Ok(removed)
+    }
 }
 
 impl Drop for FileStore {

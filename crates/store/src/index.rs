@@ -287,6 +287,11 @@ impl<T: Default> Index<T> {
         seqs
     }
 
+    /// The ids of every subject that has live messages.
+    pub fn subject_ids(&self) -> Vec<u32> {
+        self.subjects.matching_ids(">")
+    }
+
     /// Live messages of the subject with id `subject`.
     pub fn subject_msgs(&self, subject: u32) -> usize {
         self.subjects.entries[subject as usize].seqs.len()

@@ -71,6 +71,33 @@ pub(crate) fn enforce<T: Default>(
     }
 }
 
+/// Trims the whole store within new limits: every subject to its per-subject limit, then the
+/// oldest messages past the count and byte limits, whatever the discard policy.
+pub(crate) fn enforce_all<T: Default>(
+    config: &StoreConfig,
+    index: &mut Index<T>,
+    removed: &mut Vec<u64>,
+) {
+    if let Some(max) = config.max_msgs_per_subject {
+        for subject in index.subject_ids() {
+            while index.subject_msgs(subject) as u64 > max {
+                let Some(oldest) = index.subject_first(subject) else {
+                    break;
+                };
+                index.remove(oldest);
+                removed.push(oldest);
+            }
+        }
+    }
+    while config.max_msgs.is_some_and(|max| index.msgs() > max)
+        || config.max_bytes.is_some_and(|max| index.bytes() > max)
+    {
+        let first = index.base_seq();
+        index.remove(first);
+        removed.push(first);
+    }
+}
+
 /// Removes messages whose age at `now` reached `max_age_nanos`, oldest first. Stops at the first
 /// message still young enough, so it never scans: timestamps are assumed to rise with sequence.
 pub(crate) fn expire<T: Default>(

@@ -166,4 +166,12 @@ impl MessageStore for MemoryStore {
         let msgs = self.index.live().map(|(seq, _)| self.msg_at(seq));
         snapshot::write(out, msgs, self.index.last_seq())
     }
+
+    fn update_limits(&mut self, limits: StoreConfig) -> Result<u64, StoreError> {
+        limits.validate()?;
+        self.config = limits;
+        self.removed.clear();
+        limits::enforce_all(&self.config, &mut self.index, &mut self.removed);
+        Ok(self.removed.len() as u64)
+    }
 }

@@ -1,74 +1,69 @@
-//! The `$JS.API` request handler: one request subject and body in, one response body out.
-//! The server subscribes it to `$JS.API.>` (and `$JS.<domain>.API.>`) and sends the reply.
+//! One account's JetStream: its streams, and the `$JS.API` requests and stream publishes the
+//! engine hands it. Answers, advisories and PubAcks come out as [`Outbound`] messages.
+//!
+//! Endpoints live one concern per file: `account.rs` (INFO), `streams.rs` (CREATE, UPDATE,
+//! DELETE), `listing.rs` (INFO, NAMES, LIST), `messages.rs` (PURGE, MSG.GET, MSG.DELETE),
+//! `direct.rs` (DIRECT.GET), with `limits.rs` (account limits), `request.rs` (reading bodies
+//! as Go does) and `advisory.rs`.
+//!
+//! Stream templates (`STREAM.TEMPLATE.*`) are not endpoints: nats-server deprecated them and
+//! 2.14 removed them, after which such a request gets no answer at all; Natrium answers as a
+//! current nats-server does.
 
 mod account;
 pub use account::Usage;
+pub mod advisory;
+mod direct;
+mod limits;
+mod listing;
+mod messages;
+mod request;
 mod streams;
 pub mod types;
 
+use crate::engine::{Inbound, Outbound};
 use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
-use crate::stream::config::StreamConfig;
-use crate::stream::{store_config, BoxedStore, Stream};
-use natrium_store::{MemoryStore, StoreError, SyncTicket};
+use crate::stream::Stream;
+use advisory::Advisories;
+use natrium_store::{StoreError, SyncTicket};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use types::{AccountLimits, ApiStats, ErrorResponse};
+use types::{response_type, AccountLimits, ApiStats, ErrorResponse};
+
+pub use crate::provider::{MemoryStores, RecoveredStream, StoreProvider};
 
 /// The prefix of every JetStream API subject.
 pub const API_PREFIX: &str = "$JS.API.";
 
-/// A stream found again when an account's JetStream starts.
-pub struct RecoveredStream {
-    /// Its configuration as last saved.
-    pub config: StreamConfig,
-    /// When it was created (nanoseconds since the epoch).
-    pub created: i64,
-    /// Its store, recovered.
-    pub store: BoxedStore,
-}
+/// The reply subject [`JetStreamApi::request`] answers on.
+const REQUEST_REPLY: &str = "_INBOX.request";
 
-/// Opens and removes the stores behind streams (file stores under `store_dir`, or memory),
-/// and keeps each stream's configuration where a restart finds it.
-pub trait StoreProvider {
-    /// Opens (creating if needed) the store for a checked stream configuration, and saves the
-    /// configuration beside it.
-    fn open(&mut self, config: &StreamConfig, created: i64) -> Result<BoxedStore, StoreError>;
-    /// Saves a changed configuration of an open stream.
-    fn save_config(&mut self, config: &StreamConfig, created: i64) -> Result<(), StoreError>;
-    /// Removes everything a deleted stream kept.
-    fn remove(&mut self, name: &str) -> Result<(), StoreError>;
-    /// Every stream kept from before, recovered.
-    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError>;
-}
-
-/// Every stream in memory, whatever its `storage` says (tests, and a server without a store
-/// directory).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct MemoryStores;
-
-impl StoreProvider for MemoryStores {
-    fn open(&mut self, config: &StreamConfig, _created: i64) -> Result<BoxedStore, StoreError> {
-        Ok(Box::new(MemoryStore::new(store_config(config))?))
-    }
-
-    fn save_config(&mut self, _config: &StreamConfig, _created: i64) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn remove(&mut self, _name: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {
-        Ok(Vec::new())
-    }
-}
+/// The server name API audits carry when none was set.
+const SERVER_NAME_DEFAULT: &str = "natrium";
 
 /// A stream and when it was created.
 pub(crate) struct StreamEntry {
     pub stream: Stream,
     pub created: i64,
+}
+
+/// How nats-server accounts for an answer: `sendAPIResponse` (counted, audited),
+/// `sendAPIErrResponse` (counted as an error, audited), or a plain send (neither; MSG.GET's
+/// success).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tracking {
+    Success,
+    Error,
+    Untracked,
+}
+
+/// What one endpoint answers.
+pub(crate) enum Answer {
+    /// A JSON response.
+    Json { body: Vec<u8>, tracking: Tracking },
+    /// A message with headers (direct get), or a status-only header block.
+    Message { headers: Vec<u8>, payload: Vec<u8> },
 }
 
 /// One account's JetStream: its streams, limits and API counters.
@@ -78,7 +73,9 @@ pub struct JetStreamApi<P> {
     limits: AccountLimits,
     server_limits: ServerLimits,
     domain: Option<String>,
+    server_name: String,
     stats: ApiStats,
+    advisories: Advisories,
     /// Bumped whenever the set of stream subjects changes.
     interest_generation: u64,
 }
@@ -97,9 +94,19 @@ impl<P: StoreProvider> JetStreamApi<P> {
             limits,
             server_limits,
             domain,
+            server_name: SERVER_NAME_DEFAULT.to_string(),
             stats: ApiStats::default(),
+            advisories: Advisories::default(),
             interest_generation: 0,
         }
+    }
+
+    /// Names the server in API audits (nats-server's `server_name`, or its id).
+    pub fn with_server_name(mut self, name: &str) -> Self {
+        if !name.is_empty() {
+            self.server_name = name.to_string();
+        }
+        self
     }
 
     /// Opens every stream the provider kept from before.
@@ -132,6 +139,85 @@ impl<P: StoreProvider> JetStreamApi<P> {
             .collect()
     }
 
+    /// Handles one message for this account: an API request (`subject` in the `$JS.API.`
+    /// form) or a publish to a stream subject. Replies, PubAcks and advisories go to `out`.
+    pub fn handle(&mut self, message: Inbound<'_>, now: i64, out: &mut Vec<Outbound>) {
+        if let Some(endpoint) = message.subject.strip_prefix(API_PREFIX) {
+            self.handle_request(endpoint, message, now, out);
+        } else if let Some(ack) =
+            self.publish(message.subject, message.headers, message.payload, now)
+        {
+            if let Some(reply) = message.reply {
+                out.push(Outbound::reply(message.account, reply, ack));
+            }
+        }
+    }
+
+    fn handle_request(
+        &mut self,
+        endpoint: &str,
+        message: Inbound<'_>,
+        now: i64,
+        out: &mut Vec<Outbound>,
+    ) {
+        let Some(answer) = self.dispatch(endpoint, message.payload, now) else {
+            return;
+        };
+        match answer {
+            Answer::Json { body, tracking } => {
+                match tracking {
+                    Tracking::Success => self.stats.total += 1,
+                    Tracking::Error => {
+                        self.stats.total += 1;
+                        self.stats.errors += 1;
+                    }
+                    Tracking::Untracked => {}
+                }
+                if tracking != Tracking::Untracked {
+                    self.advisories.api_audit(
+                        &self.server_name,
+                        message.account,
+                        message.subject,
+                        message.payload,
+                        &body,
+                        self.domain.as_deref(),
+                        now,
+                    );
+                }
+                if let Some(reply) = message.reply {
+                    out.push(Outbound::reply(message.account, reply, body));
+                }
+            }
+            Answer::Message { headers, payload } => {
+                if let Some(reply) = message.reply {
+                    let mut answer = Outbound::reply(message.account, reply, payload);
+                    answer.headers = headers;
+                    out.push(answer);
+                }
+            }
+        }
+        for (subject, body) in self.advisories.drain() {
+            out.push(Outbound::reply(message.account, &subject, body));
+        }
+    }
+
+    /// Handles an API request and returns the body of its reply; `None` if the subject is not
+    /// an endpoint here. Advisories it raises are dropped (tests and tools).
+    pub fn request(&mut self, subject: &str, body: &[u8], now: i64) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let message = Inbound {
+            account: "",
+            subject,
+            reply: Some(REQUEST_REPLY),
+            headers: b"",
+            payload: body,
+        };
+        self.handle(message, now, &mut out);
+        out.into_iter()
+            .find(|sent| sent.deliver == REQUEST_REPLY)
+            .map(|sent| sent.payload)
+    }
+
     /// Stores a message published to a stream subject and returns the PubAck (or its error)
     /// to send once the write is durable; `None` when no stream takes the subject.
     pub fn publish(
@@ -160,44 +246,72 @@ impl<P: StoreProvider> JetStreamApi<P> {
         }
     }
 
-    /// Handles a request on `subject`; `None` if the subject is not an API endpoint here.
-    pub fn request(&mut self, subject: &str, body: &[u8], now: i64) -> Option<Vec<u8>> {
-        let endpoint = subject.strip_prefix(API_PREFIX)?;
-        let (kind, result) = match endpoint
-            .split_once('.')
-            .map_or((endpoint, ""), |(a, b)| (a, b))
-        {
-            ("INFO", "") => (types::response_type::ACCOUNT_INFO, self.account_info()),
-            ("STREAM", rest) => match rest.split_once('.').map_or((rest, ""), |(a, b)| (a, b)) {
-                ("CREATE", name) if !name.is_empty() => (
-                    types::response_type::STREAM_CREATE,
-                    self.create_stream(name, body, now),
-                ),
-                ("INFO", name) if !name.is_empty() => {
-                    (types::response_type::STREAM_INFO, self.stream_info(name))
+    /// Removes messages past their stream's `max_age` at `now`. Cheap when nothing is due:
+    /// each store knows its next expiry.
+    pub fn expire(&mut self, now: i64) {
+        for entry in self.streams.values_mut() {
+            let store = entry.stream.store_mut();
+            if store.next_expiry().is_some_and(|due| due <= now) {
+                if let Err(e) = store.expire(now) {
+                    tracing::error!("JetStream: expiring {:?}: {e}", entry.stream.config().name);
                 }
-                ("DELETE", name) if !name.is_empty() => (
-                    types::response_type::STREAM_DELETE,
-                    self.delete_stream(name),
-                ),
-                ("NAMES", "") => (types::response_type::STREAM_NAMES, self.stream_names(body)),
-                ("LIST", "") => (types::response_type::STREAM_LIST, self.stream_list(body)),
-                _ => return None,
-            },
+            }
+        }
+    }
+
+    /// Routes an endpoint (the subject after `$JS.API.`) to its handler; `None` when no
+    /// endpoint has that subject, which nats-server leaves unanswered.
+    fn dispatch(&mut self, endpoint: &str, body: &[u8], now: i64) -> Option<Answer> {
+        let (group, rest) = split_token(endpoint);
+        let (kind, result) = match (group, rest) {
+            ("INFO", "") => (response_type::ACCOUNT_INFO, self.account_info()),
+            ("DIRECT", rest) => {
+                let (get, target) = split_token(rest);
+                return (get == "GET")
+                    .then(|| self.direct_get(target, body))
+                    .flatten();
+            }
+            ("STREAM", rest) => {
+                let (action, name) = split_token(rest);
+                match (action, name) {
+                    ("NAMES", "") => (response_type::STREAM_NAMES, self.stream_names(body)),
+                    ("LIST", "") => (response_type::STREAM_LIST, self.stream_list(body)),
+                    ("MSG", rest) => {
+                        let (operation, name) = split_token(rest);
+                        let name = single_token(name)?;
+                        return match operation {
+                            "GET" => Some(self.msg_get(name, body)),
+                            "DELETE" => Some(json_answer(
+                                response_type::STREAM_MSG_DELETE,
+                                self.msg_delete(name, body),
+                            )),
+                            _ => None,
+                        };
+                    }
+                    (action, name) => {
+                        let name = single_token(name)?;
+                        match action {
+                            "CREATE" => (
+                                response_type::STREAM_CREATE,
+                                self.create_stream(name, body, now),
+                            ),
+                            "UPDATE" => (
+                                response_type::STREAM_UPDATE,
+                                self.update_stream(name, body, now),
+                            ),
+                            "INFO" => (response_type::STREAM_INFO, self.stream_info(name, body)),
+                            "DELETE" => {
+                                (response_type::STREAM_DELETE, self.delete_stream(name, now))
+                            }
+                            "PURGE" => (response_type::STREAM_PURGE, self.purge_stream(name, body)),
+                            _ => return None,
+                        }
+                    }
+                }
+            }
             _ => return None,
         };
-        self.stats.total += 1;
-        Some(match result {
-            Ok(response) => with_type(kind, response),
-            Err(error) => {
-                self.stats.errors += 1;
-                serde_json::to_vec(&ErrorResponse {
-                    kind,
-                    error: error.to_api_error(),
-                })
-                .unwrap_or_default()
-            }
-        })
+        Some(json_answer(kind, result))
     }
 
     /// The stream whose subjects match a published subject, if any.
@@ -218,6 +332,49 @@ impl<P: StoreProvider> JetStreamApi<P> {
     pub fn stream_count(&self) -> usize {
         self.streams.len()
     }
+
+    /// The stream called `name`, if any.
+    pub fn stream_mut(&mut self, name: &str) -> Option<&mut Stream> {
+        self.streams.get_mut(name).map(|entry| &mut entry.stream)
+    }
+
+    /// The store provider (e.g. to report the streams recovery skipped).
+    pub fn provider(&self) -> &P {
+        &self.provider
+    }
+}
+
+/// The first token of `subject` and the rest after its dot (empty when there is none).
+fn split_token(subject: &str) -> (&str, &str) {
+    subject.split_once('.').unwrap_or((subject, ""))
+}
+
+/// `name` when it is one non-empty token, as a `*` in nats-server's subscriptions matches.
+fn single_token(name: &str) -> Option<&str> {
+    (!name.is_empty() && !name.contains('.')).then_some(name)
+}
+
+/// A JSON answer counted as nats-server counts it: errors as errors.
+fn json_answer(kind: &str, result: Result<serde_json::Value, JsError>) -> Answer {
+    match result {
+        Ok(response) => Answer::Json {
+            body: with_type(kind, response),
+            tracking: Tracking::Success,
+        },
+        Err(error) => Answer::Json {
+            body: error_body(kind, &error),
+            tracking: Tracking::Error,
+        },
+    }
+}
+
+/// `{"type": kind, "error": {...}}`.
+fn error_body(kind: &str, error: &JsError) -> Vec<u8> {
+    serde_json::to_vec(&ErrorResponse {
+        kind,
+        error: error.to_api_error(),
+    })
+    .unwrap_or_default()
 }
 
 /// The response body with its `type` field.

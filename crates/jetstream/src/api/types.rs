@@ -3,6 +3,7 @@
 use crate::errors::ApiError;
 use crate::stream::config::StreamConfig;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The `type` field of each response: `io.nats.jetstream.api.v1.<endpoint>_response`.
 pub mod response_type {
@@ -18,6 +19,14 @@ pub mod response_type {
     pub const STREAM_NAMES: &str = "io.nats.jetstream.api.v1.stream_names_response";
     /// `$JS.API.STREAM.LIST`.
     pub const STREAM_LIST: &str = "io.nats.jetstream.api.v1.stream_list_response";
+    /// `$JS.API.STREAM.UPDATE.*`.
+    pub const STREAM_UPDATE: &str = "io.nats.jetstream.api.v1.stream_update_response";
+    /// `$JS.API.STREAM.PURGE.*`.
+    pub const STREAM_PURGE: &str = "io.nats.jetstream.api.v1.stream_purge_response";
+    /// `$JS.API.STREAM.MSG.GET.*`.
+    pub const STREAM_MSG_GET: &str = "io.nats.jetstream.api.v1.stream_msg_get_response";
+    /// `$JS.API.STREAM.MSG.DELETE.*`.
+    pub const STREAM_MSG_DELETE: &str = "io.nats.jetstream.api.v1.stream_msg_delete_response";
 }
 
 /// A stream's state as `StreamInfo.state` reports it; times are RFC 3339.
@@ -38,9 +47,15 @@ pub struct StreamStateJson {
     /// Distinct subjects.
     #[serde(skip_serializing_if = "is_zero")]
     pub num_subjects: u64,
+    /// Messages per subject, when `subjects_filter` asked for them (one page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subjects: Option<BTreeMap<String, u64>>,
     /// Deleted sequences between first and last.
     #[serde(skip_serializing_if = "is_zero")]
     pub num_deleted: u64,
+    /// The deleted sequences, when `deleted_details` asked for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Vec<u64>>,
     /// Consumers on the stream.
     pub consumer_count: u64,
 }
@@ -54,6 +69,9 @@ pub struct StreamInfo {
     pub created: String,
     /// The current state.
     pub state: StreamStateJson,
+    /// The JetStream domain, on INFO and UPDATE answers when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// Paging fields of list-style responses.

@@ -4,6 +4,7 @@
 //! Durations are integer nanoseconds on the wire, as Go's `time.Duration` marshals them.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// When messages leave the stream besides its limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -39,6 +40,29 @@ pub enum StorageType {
     File,
     /// In memory.
     Memory,
+}
+
+/// How a file stream compresses what it keeps (`compression`, nats-server 2.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// Blocks are kept as written.
+    #[default]
+    None,
+    /// nats-server's S2; Natrium's file store compresses sealed blocks with LZ4 instead, so
+    /// the setting means "compress" and the bytes on disk are Natrium's own.
+    S2,
+}
+
+/// A transform applied to subjects as messages enter the stream (nats-server 2.10).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SubjectTransform {
+    /// Subjects the transform applies to.
+    #[serde(default)]
+    pub src: String,
+    /// What they become.
+    #[serde(default)]
+    pub dest: String,
 }
 
 /// Where replicas of a stream should be placed (clustered mode).
@@ -117,21 +141,24 @@ pub struct StreamConfig {
     pub max_age: i64,
     /// Most messages per subject; -1 for no limit.
     pub max_msgs_per_subject: i64,
-    /// Largest message; -1 for no limit.
-    #[serde(skip_serializing_if = "is_zero_i64")]
-    pub max_msg_size: i64,
+    /// Largest message; -1 for no limit. An `int32` as in nats-server, so a larger value is
+    /// invalid JSON there and here.
+    #[serde(skip_serializing_if = "is_zero_i32")]
+    pub max_msg_size: i32,
     /// What a full stream does with new messages.
     pub discard: DiscardPolicy,
     /// File or memory.
     pub storage: StorageType,
+    /// Compression of a file stream's blocks.
+    pub compression: Compression,
+    /// The sequence the stream starts at.
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub first_seq: u64,
     /// How many copies in a cluster.
     pub num_replicas: i64,
     /// Do not acknowledge publishes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_ack: bool,
-    /// The template that created the stream (2.2 stream templates).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub template_owner: String,
     /// The deduplication window in nanoseconds.
     #[serde(skip_serializing_if = "is_zero_i64")]
     pub duplicate_window: i64,
@@ -162,9 +189,19 @@ pub struct StreamConfig {
     pub deny_purge: bool,
     /// Allow the `Nats-Rollup` header.
     pub allow_rollup_hdrs: bool,
+    /// Transforms subjects as messages are stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_transform: Option<SubjectTransform>,
+    /// Free-form annotations.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
 }
 
 fn is_zero_u64(value: &u64) -> bool {
+    *value == 0
+}
+
+fn is_zero_i32(value: &i32) -> bool {
     *value == 0
 }
 

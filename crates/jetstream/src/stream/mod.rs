@@ -5,6 +5,7 @@ pub mod check;
 pub mod config;
 mod dedup;
 mod publish;
+pub mod update;
 
 pub use dedup::DedupWindow;
 pub use publish::{pub_ack, pub_ack_error, store_config, BoxedStore, Published, Stream};

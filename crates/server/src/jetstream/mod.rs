@@ -37,7 +37,7 @@ impl JetStreamService {
     /// Opens the stores (recovering every stream) and starts the thread.
     pub fn start(server: Arc<ServerState>, options: &Options) -> Result<Self, String> {
         let inbox = Arc::new(Inbox::default());
-        let (engine, resolved) = provider::open_engine(options)?;
+        let (engine, resolved) = provider::open_engine(options, &server.server_name)?;
         let mut worker = Worker {
             clients: InternalClients::new(Arc::clone(&server), Arc::clone(&inbox)),
             engine,
@@ -101,6 +101,7 @@ impl<P: StoreProvider> Worker<P> {
                 };
                 self.engine.handle(inbound, now, &mut out);
             }
+            self.engine.tick(now, &mut out);
             if !self.wait_durable() {
                 // Withheld acks make clients retry, and deduplication catches the retries.
                 error!(

@@ -3,17 +3,19 @@
 
 use crate::account::GLOBAL_ACCOUNT;
 use crate::options::Options;
-use natrium_jetstream::{EngineConfig, JetStream, MemoryStores};
+use natrium_jetstream::{EngineConfig, FileStores, JetStream, ServerLimits};
+use natrium_store::{EncryptionKey, SyncPolicy};
 use std::path::{Path, PathBuf};
-use tracing::info;
+use tracing::{error, info};
 
 /// nats-server's memory limit when the machine's memory cannot be read (256 MiB).
 const MAX_MEMORY_FALLBACK: i64 = 256 * 1024 * 1024;
 /// nats-server's storage limit when the disk cannot be measured (1 TiB).
 const MAX_STORE_FALLBACK: i64 = 1024 * 1024 * 1024 * 1024;
 
-/// The engine type the server runs.
-pub(super) type Engine = JetStream<MemoryStores>;
+/// The engine type the server runs: file streams under the store directory, memory streams
+/// in memory.
+pub(super) type Engine = JetStream<FileStores>;
 
 /// The settings in force once defaults are sized from the machine.
 #[derive(Debug, Clone)]
@@ -25,9 +27,13 @@ pub(super) struct Resolved {
 }
 
 /// Resolves the options, logs them as nats-server does, and opens every account's streams.
-pub(super) fn open_engine(options: &Options) -> Result<(Engine, Resolved), String> {
+pub(super) fn open_engine(
+    options: &Options,
+    server_name: &str,
+) -> Result<(Engine, Resolved), String> {
     let js = &options.jetstream;
-    let store_dir = store_dir(&js.store_dir);
+    let base_dir = base_dir(&js.store_dir);
+    let store_dir = base_dir.join("jetstream");
     std::fs::create_dir_all(&store_dir)
         .map_err(|e| format!("could not create storage directory {store_dir:?}: {e}"))?;
     let max_memory = js
@@ -53,12 +59,38 @@ pub(super) fn open_engine(options: &Options) -> Result<(Engine, Resolved), Strin
     info!("-------------------------------------------");
     let config = EngineConfig {
         domain: (!js.domain.is_empty()).then(|| js.domain.clone()),
+        server_limits: ServerLimits {
+            max_memory_bytes: Some(max_memory),
+            max_storage_bytes: Some(max_store),
+            ..ServerLimits::default()
+        },
+        server_name: server_name.to_string(),
         ..EngineConfig::default()
     };
-    let mut engine = JetStream::new(config, Box::new(|_account| Ok(MemoryStores)));
+    let sync = match js.sync_interval {
+        None => SyncPolicy::Always,
+        Some(interval) => SyncPolicy::Interval(interval),
+    };
+    let key = (!js.key.is_empty()).then(|| EncryptionKey::from_passphrase(&js.key));
+    let factory = FileStores::factory(base_dir, sync, key);
+    let mut engine = JetStream::new(config, factory);
     engine
         .enable_account(GLOBAL_ACCOUNT)
         .map_err(|e| format!("could not recover JetStream: {e}"))?;
+    if let Some(account) = engine.account(GLOBAL_ACCOUNT) {
+        for skipped in account.provider().skipped() {
+            error!(
+                "JetStream could not recover stream in {:?}: {}",
+                skipped.dir.display().to_string(),
+                skipped.reason
+            );
+        }
+        let (usage, _) = engine.usage();
+        info!(
+            "  Recovered {} streams, {} messages",
+            usage.streams, usage.messages
+        );
+    }
     let resolved = Resolved {
         max_memory,
         max_store,
@@ -68,14 +100,14 @@ pub(super) fn open_engine(options: &Options) -> Result<(Engine, Resolved), Strin
     Ok((engine, resolved))
 }
 
-/// `<store_dir>/jetstream`, or `<tmp>/nats/jetstream` without one, as nats-server.
-fn store_dir(configured: &str) -> PathBuf {
-    let base = if configured.is_empty() {
+/// The directory that holds `jetstream/`: the configured one, or `<tmp>/nats` without one,
+/// as nats-server.
+fn base_dir(configured: &str) -> PathBuf {
+    if configured.is_empty() {
         std::env::temp_dir().join("nats")
     } else {
         PathBuf::from(configured)
-    };
-    base.join("jetstream")
+    }
 }
 
 /// The machine's memory in bytes, from `/proc/meminfo`.
@@ -126,9 +158,9 @@ mod tests {
     }
 
     #[test]
-    fn the_store_directory_gets_a_jetstream_folder() {
-        assert_eq!(store_dir("/data"), PathBuf::from("/data/jetstream"));
-        assert!(store_dir("").ends_with("nats/jetstream"));
+    fn without_a_store_directory_the_temporary_one_is_used() {
+        assert_eq!(base_dir("/data"), PathBuf::from("/data"));
+        assert!(base_dir("").ends_with("nats"));
     }
 
     #[test]

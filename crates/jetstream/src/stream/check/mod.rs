@@ -22,6 +22,11 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 pub struct ServerLimits {
     /// The largest deduplication window allowed (`jetstream { limits { duplicate_window } }`).
     pub duplicate_window_max_nanos: Option<i64>,
+    /// The server's memory storage (`max_memory_store`) that streams' `max_bytes` may
+    /// reserve; `None` leaves it unchecked.
+    pub max_memory_bytes: Option<i64>,
+    /// The server's file storage (`max_file_store`), likewise.
+    pub max_storage_bytes: Option<i64>,
 }
 
 /// True if `name` can name a stream or consumer: non-empty, no `.`, `*`, `>` or whitespace.
@@ -67,12 +72,14 @@ pub fn check_stream_config(
         &mut cfg.max_msgs,
         &mut cfg.max_msgs_per_subject,
         &mut cfg.max_bytes,
-        &mut cfg.max_msg_size,
         &mut cfg.max_consumers,
     ] {
         if *limit == 0 {
             *limit = -1;
         }
+    }
+    if cfg.max_msg_size == 0 {
+        cfg.max_msg_size = -1;
     }
     if cfg.duplicate_window == 0 && cfg.mirror.is_none() {
         let window_max = match limits.duplicate_window_max_nanos {
@@ -128,8 +135,80 @@ pub fn check_stream_config(
             return Err(JsError::MirrorWithSources);
         }
     }
+    check_external_prefixes(&cfg)?;
     check_subjects(&mut cfg)?;
+    check_republish(&mut cfg)?;
     Ok(cfg)
+}
+
+/// The parts of mirror and source `external` prefixes that need no other stream: delivery
+/// prefixes are literal subjects, API prefixes literal and clear of the local API.
+fn check_external_prefixes(cfg: &StreamConfig) -> Result<(), JsError> {
+    let externals = cfg
+        .mirror
+        .iter()
+        .chain(&cfg.sources)
+        .filter_map(|source| source.external.as_ref());
+    for external in externals.clone() {
+        let prefix = &external.deliver;
+        if !prefix.is_empty() && !natrium_subject::is_valid_literal_subject(prefix.as_bytes()) {
+            return Err(JsError::StreamInvalidExternalDeliverySubject(
+                prefix.clone(),
+            ));
+        }
+    }
+    for external in externals {
+        let prefix = &external.api;
+        if prefix.is_empty() {
+            continue;
+        }
+        if !natrium_subject::is_valid_literal_subject(prefix.as_bytes()) {
+            return Err(invalid(format!(
+                "stream external api prefix {prefix:?} must be a valid subject without wildcards"
+            )));
+        }
+        if natrium_subject::filters_overlap(prefix.as_bytes(), API_SUBJECT.as_bytes()) {
+            return Err(JsError::StreamExternalApiOverlap {
+                prefix: prefix.clone(),
+                subject: API_SUBJECT.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The local JetStream API prefix, as nats-server's overlap checks name it.
+const API_SUBJECT: &str = "$JS.API";
+
+/// A republish source defaults to every subject and must be one of the stream's; its
+/// destination must not feed the stream again.
+fn check_republish(cfg: &mut StreamConfig) -> Result<(), JsError> {
+    let Some(republish) = cfg.republish.as_mut() else {
+        return Ok(());
+    };
+    if republish.src.is_empty() {
+        republish.src = ">".to_string();
+    }
+    let collides = |filter: &str| {
+        cfg.subjects
+            .iter()
+            .any(|subject| natrium_subject::filters_overlap(filter.as_bytes(), subject.as_bytes()))
+    };
+    if !collides(&republish.src) {
+        return Err(invalid(
+            "stream configuration for republish source is not valid subset of subjects",
+        ));
+    }
+    if collides(&republish.dest) {
+        return Err(invalid(
+            "stream configuration for republish destination forms a cycle",
+        ));
+    }
+    let valid = |subject: &str| natrium_subject::is_valid_subject(subject.as_bytes());
+    if !valid(&republish.src) || !valid(&republish.dest) {
+        return Err(invalid("stream configuration for republish not valid"));
+    }
+    Ok(())
 }
 
 /// Subjects default to the stream's name; each must be valid, distinct, and outside the API.
@@ -150,6 +229,18 @@ fn check_subjects(cfg: &mut StreamConfig) -> Result<(), JsError> {
         }
         if !natrium_subject::is_valid_subject(subject.as_bytes()) {
             return Err(invalid("invalid subject"));
+        }
+    }
+    // Overlapping subjects of one stream would store a message twice.
+    for subject in &cfg.subjects {
+        for other in &cfg.subjects {
+            if other != subject
+                && natrium_subject::filters_overlap(other.as_bytes(), subject.as_bytes())
+            {
+                return Err(invalid(format!(
+                    "subject {subject:?} overlaps with {other:?}"
+                )));
+            }
         }
     }
     Ok(())

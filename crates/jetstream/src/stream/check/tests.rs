@@ -155,6 +155,7 @@ fn invalid_configurations_get_nats_server_errors() {
 fn the_server_limit_bounds_the_deduplication_window() {
     let limits = ServerLimits {
         duplicate_window_max_nanos: Some(60 * SECOND),
+        ..ServerLimits::default()
     };
     let checked = check_stream_config(&config(r#"{"name":"S"}"#), &limits).unwrap();
     assert_eq!(checked.duplicate_window, 60 * SECOND);

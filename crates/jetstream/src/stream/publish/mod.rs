@@ -7,7 +7,7 @@ use super::config::{DiscardPolicy, StreamConfig};
 use super::dedup::DedupWindow;
 use crate::errors::JsError;
 use crate::headers;
-use natrium_store::{MessageStore, StoreConfig, StoreError, SyncTicket};
+use natrium_store::{MessageStore, PurgeRequest, StoreConfig, StoreError, SyncTicket};
 
 /// The largest header block a stream accepts (nats-server's 64 KiB).
 const HEADERS_BYTES_MAX: usize = 64 * 1024;
@@ -42,7 +42,7 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
         max_bytes: limit(config.max_bytes),
         max_age_nanos: (config.max_age > 0).then_some(config.max_age),
         max_msgs_per_subject: limit(config.max_msgs_per_subject),
-        max_msg_size_bytes: limit(config.max_msg_size),
+        max_msg_size_bytes: limit(config.max_msg_size.into()),
         discard: match config.discard {
             DiscardPolicy::Old => natrium_store::DiscardPolicy::Old,
             DiscardPolicy::New => natrium_store::DiscardPolicy::New,
@@ -132,8 +132,22 @@ impl Stream {
                 return Err(JsError::StreamWrongLastMsgId(self.last_msg_id.clone()));
             }
         }
+        let rollup = match headers::get_str(header_block, headers::ROLLUP) {
+            None => None,
+            Some(_) if !self.config.allow_rollup_hdrs || self.config.deny_purge => {
+                return Err(JsError::StreamRollupFailed("rollup not permitted".into()));
+            }
+            Some(headers::ROLLUP_SUBJECT) => Some(Some(subject)),
+            Some(headers::ROLLUP_ALL) => Some(None),
+            // nats-server 2.9 drops the message without an answer; 2.10 answers this error.
+            Some(other) => {
+                return Err(JsError::StreamRollupFailed(format!(
+                    "rollup value invalid: {other:?}"
+                )));
+            }
+        };
         let size = header_block.len() + payload.len();
-        if self.config.max_msg_size >= 0 && size as i64 > self.config.max_msg_size {
+        if self.config.max_msg_size >= 0 && size as i64 > i64::from(self.config.max_msg_size) {
             return Err(JsError::StreamMessageExceedsMaximum);
         }
         if header_block.len() > HEADERS_BYTES_MAX {
@@ -148,7 +162,33 @@ impl Stream {
             self.dedup.record(id, seq, now);
             self.last_msg_id = id.to_string();
         }
+        if let Some(filter) = rollup {
+            // Keep only the message just stored, of its subject or of the whole stream. The
+            // message is stored either way, so a failed purge does not refuse the publish.
+            let _ = self.store.purge(&PurgeRequest {
+                filter: filter.map(str::to_string),
+                keep: Some(1),
+                up_to_seq: None,
+            });
+        }
         Ok(Published::Stored(seq))
+    }
+
+    /// Applies an update checked by [`check_update`](super::update::check_update): the new
+    /// limits trim the store at once.
+    pub fn update(&mut self, config: StreamConfig) -> Result<(), JsError> {
+        self.store
+            .update_limits(store_config(&config))
+            .map_err(|e| JsError::StreamStoreFailed(e.to_string()))?;
+        self.dirty = true;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Marks the store written, so the next sync covers changes made through
+    /// [`store_mut`](Self::store_mut) (purges, deletes).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
     }
 }
 

@@ -1,5 +1,9 @@
 //! The API as transcripts: requests in order, and the fields each response must carry.
 
+mod limits;
+mod messages;
+mod update;
+
 use super::types::AccountLimits;
 use super::*;
 use serde_json::{json, Value};
@@ -15,7 +19,8 @@ fn api() -> JetStreamApi<MemoryStores> {
     )
 }
 
-/// Sends each request and checks that every field of `expected` is in the response.
+/// Sends each request and checks that every field of `expected` is in the response; an
+/// expected `null` means no answer at all (a subject that is no endpoint).
 fn check(api: &mut JetStreamApi<MemoryStores>, steps: &[(&str, Value, Value)]) {
     for (subject, body, expected) in steps {
         let body = if body.is_null() {
@@ -23,26 +28,53 @@ fn check(api: &mut JetStreamApi<MemoryStores>, steps: &[(&str, Value, Value)]) {
         } else {
             serde_json::to_vec(body).unwrap()
         };
-        let response = api
-            .request(subject, &body, NOW)
-            .unwrap_or_else(|| panic!("{subject}: no response"));
+        let response = api.request(subject, &body, NOW);
+        if expected.is_null() {
+            assert_eq!(response, None, "{subject}: answered");
+            continue;
+        }
+        let response = response.unwrap_or_else(|| panic!("{subject}: no response"));
         let response: Value = serde_json::from_slice(&response).unwrap();
         assert_fields(&response, expected, subject);
     }
 }
 
+/// Every field of `expected` is in `actual` with that value; a `null` means "absent".
 fn assert_fields(actual: &Value, expected: &Value, at: &str) {
     match expected {
         Value::Object(fields) => {
             for (key, value) in fields {
-                let inner = actual
-                    .get(key)
-                    .unwrap_or_else(|| panic!("{at}: no {key:?} in {actual}"));
-                assert_fields(inner, value, &format!("{at}.{key}"));
+                match (actual.get(key), value) {
+                    (None, Value::Null) => {}
+                    (Some(inner), Value::Null) => panic!("{at}: {key:?} should be absent: {inner}"),
+                    (Some(inner), value) => assert_fields(inner, value, &format!("{at}.{key}")),
+                    (None, _) => panic!("{at}: no {key:?} in {actual}"),
+                }
             }
         }
         other => assert_eq!(actual, other, "{at}"),
     }
+}
+
+/// Publishes `payload` (with `headers`, if any) and returns the PubAck as JSON.
+fn publish(
+    api: &mut JetStreamApi<MemoryStores>,
+    subject: &str,
+    headers: &[(&str, &str)],
+    payload: &str,
+) -> Value {
+    let mut block = Vec::new();
+    if !headers.is_empty() {
+        block.extend_from_slice(b"NATS/1.0\r\n");
+        for (key, value) in headers {
+            block.extend_from_slice(format!("{key}: {value}\r\n").as_bytes());
+        }
+        block.extend_from_slice(b"\r\n");
+    }
+    let ack = api
+        .publish(subject, &block, payload.as_bytes(), NOW)
+        .unwrap_or_else(|| panic!("no stream for {subject}"));
+    serde_json::from_slice(&ack).unwrap()
 }
 
 #[test]
