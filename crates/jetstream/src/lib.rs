@@ -6,6 +6,7 @@
 //! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
 
 pub mod api;
+pub mod consumer;
 pub mod engine;
 pub mod errors;
 pub mod headers;

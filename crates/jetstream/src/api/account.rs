@@ -19,7 +19,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             memory,
             storage,
             streams: self.streams.len(),
-            consumers: 0,
+            consumers: self.consumer_count(),
             limits: self.limits,
             domain: self.domain.clone(),
             api: self.stats,

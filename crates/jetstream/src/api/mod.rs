@@ -2,9 +2,17 @@
 //! The server subscribes it to `$JS.API.>` (and `$JS.<domain>.API.>`) and sends the reply.
 
 mod account;
+mod consumer_messages;
+mod consumers;
 mod streams;
 pub mod types;
 
+use crate::consumer::advisory::IdGenerator;
+use crate::consumer::check::ConsumerLimits;
+use crate::consumer::config::ConsumerConfig;
+use crate::consumer::set::Consumers;
+use crate::consumer::storage::{ConsumerStorage, MemoryConsumerStorage, RecoveredConsumer};
+use crate::engine::Outbound;
 use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
 use crate::stream::config::StreamConfig;
@@ -39,6 +47,24 @@ pub trait StoreProvider {
     fn remove(&mut self, name: &str) -> Result<(), StoreError>;
     /// Every stream kept from before, recovered.
     fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError>;
+    /// Opens where a durable consumer of `stream` keeps its configuration and state (a file
+    /// provider: `<stream dir>/obs/<name>/`). The default keeps them in memory.
+    fn open_consumer(
+        &mut self,
+        _stream: &StreamConfig,
+        _name: &str,
+        _config: &ConsumerConfig,
+        _created: i64,
+    ) -> Result<Box<dyn ConsumerStorage>, StoreError> {
+        Ok(Box::<MemoryConsumerStorage>::default())
+    }
+    /// Every durable consumer `stream` kept from before. The default has none.
+    fn recover_consumers(
+        &mut self,
+        _stream: &StreamConfig,
+    ) -> Result<Vec<RecoveredConsumer>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Every stream in memory, whatever its `storage` says (tests, and a server without a store
@@ -64,10 +90,11 @@ impl StoreProvider for MemoryStores {
     }
 }
 
-/// A stream and when it was created.
+/// A stream, when it was created, and its consumers.
 pub(crate) struct StreamEntry {
     pub stream: Stream,
     pub created: i64,
+    pub consumers: Consumers,
 }
 
 /// One account's JetStream: its streams, limits and API counters.
@@ -78,8 +105,12 @@ pub struct JetStreamApi<P> {
     server_limits: ServerLimits,
     domain: Option<String>,
     stats: ApiStats,
-    /// Bumped whenever the set of stream subjects changes.
+    /// Bumped whenever the set of stream or consumer subjects changes.
     interest_generation: u64,
+    /// Advisory ids and generated names.
+    ids: IdGenerator,
+    /// What consumers produced since the engine last drained it.
+    outbox: Vec<Outbound>,
 }
 
 impl<P: StoreProvider> JetStreamApi<P> {
@@ -98,6 +129,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
             domain,
             stats: ApiStats::default(),
             interest_generation: 0,
+            ids: IdGenerator::default(),
+            outbox: Vec::new(),
         }
     }
 
@@ -107,12 +140,14 @@ impl<P: StoreProvider> JetStreamApi<P> {
             let name = recovered.config.name.clone();
             let stream = Stream::new(recovered.config, recovered.store);
             self.streams.insert(
-                name,
+                name.clone(),
                 StreamEntry {
                     stream,
                     created: recovered.created,
+                    consumers: Consumers::default(),
                 },
             );
+            self.recover_consumers(&name)?;
         }
         self.interest_generation += 1;
         Ok(())
@@ -141,10 +176,15 @@ impl<P: StoreProvider> JetStreamApi<P> {
         now: i64,
     ) -> Option<Vec<u8>> {
         let domain = self.domain.clone();
-        let stream = self.stream_for_subject(subject)?;
-        let name = stream.config().name.clone();
-        Some(match stream.publish(subject, headers, payload, now) {
-            Ok(published) => crate::stream::pub_ack(&name, domain.as_deref(), published),
+        let entry = self.entry_for_subject(subject)?;
+        let name = entry.stream.config().name.clone();
+        Some(match entry.stream.publish(subject, headers, payload, now) {
+            Ok(published) => {
+                if let crate::stream::Published::Stored(seq) = published {
+                    Self::stored(entry, seq, subject);
+                }
+                crate::stream::pub_ack(&name, domain.as_deref(), published)
+            }
             Err(error) => crate::stream::pub_ack_error(&name, &error),
         })
     }
@@ -157,6 +197,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
                 tickets.push(ticket);
             }
         }
+        self.sync_consumers(tickets);
     }
 
     /// Handles a request on `subject`; `None` if the subject is not an API endpoint here.
@@ -183,6 +224,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
                 ("LIST", "") => (types::response_type::STREAM_LIST, self.stream_list(body)),
                 _ => return None,
             },
+            ("CONSUMER", rest) => self.consumer_request(rest, body, now)?,
             _ => return None,
         };
         self.stats.total += 1;
@@ -201,21 +243,34 @@ impl<P: StoreProvider> JetStreamApi<P> {
 
     /// The stream whose subjects match a published subject, if any.
     pub fn stream_for_subject(&mut self, subject: &str) -> Option<&mut Stream> {
-        self.streams
-            .values_mut()
+        self.entry_for_subject(subject)
             .map(|entry| &mut entry.stream)
-            .find(|stream| {
-                stream
-                    .config()
-                    .subjects
-                    .iter()
-                    .any(|filter| natrium_subject::matches(filter.as_bytes(), subject.as_bytes()))
-            })
+    }
+
+    /// The stream (with its consumers) whose subjects match a published subject.
+    fn entry_for_subject(&mut self, subject: &str) -> Option<&mut StreamEntry> {
+        self.streams.values_mut().find(|entry| {
+            entry
+                .stream
+                .config()
+                .subjects
+                .iter()
+                .any(|filter| natrium_subject::matches(filter.as_bytes(), subject.as_bytes()))
+        })
     }
 
     /// The number of streams.
     pub fn stream_count(&self) -> usize {
         self.streams.len()
+    }
+
+    /// Consumer limits from the account (the server's `max_ack_pending` and
+    /// `max_request_batch` are not configurable yet).
+    fn consumer_limits(&self) -> ConsumerLimits {
+        ConsumerLimits {
+            account_max_ack_pending: self.limits.max_ack_pending,
+            ..ConsumerLimits::default()
+        }
     }
 }
 

@@ -82,6 +82,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             StreamEntry {
                 stream: Stream::new(config, store),
                 created: now,
+                consumers: Default::default(),
             },
         );
         self.info_body(name, true)
@@ -99,9 +100,10 @@ impl<P: StoreProvider> JetStreamApi<P> {
     }
 
     pub(super) fn delete_stream(&mut self, name: &str) -> Result<serde_json::Value, JsError> {
-        if self.streams.remove(name).is_none() {
+        let Some(entry) = self.streams.remove(name) else {
             return Err(JsError::StreamNotFound);
-        }
+        };
+        self.stream_deleted(entry);
         self.interest_generation += 1;
         self.provider
             .remove(name)
@@ -193,7 +195,7 @@ fn info(entry: &StreamEntry) -> StreamInfo {
             last_ts: rfc3339_nanos(state.last_time),
             num_subjects: state.num_subjects,
             num_deleted: state.num_deleted,
-            consumer_count: 0,
+            consumer_count: entry.consumers.len() as u64,
         },
     }
 }
