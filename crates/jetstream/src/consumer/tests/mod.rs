@@ -10,6 +10,7 @@ mod acks;
 mod lifecycle;
 mod pull;
 mod push;
+mod restart;
 mod retention;
 
 pub(super) const NOW: i64 = 1_764_165_000_000_000_000;
@@ -60,7 +61,7 @@ impl<P: crate::api::StoreProvider> Harness<P> {
         };
         self.engine.tick(self.now, &interest, &mut out);
         for ticket in self.engine.sync() {
-            assert!(ticket.is_done());
+            ticket.wait().expect("writes are durable");
         }
         out
     }
