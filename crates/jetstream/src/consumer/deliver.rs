@@ -86,9 +86,7 @@ impl Consumer {
         let mut deadlines = vec![self.heartbeat_due, self.pending_check_due, self.delete_due];
         deadlines.push(self.waiting.next_deadline());
         deadlines.push(self.replay.as_ref().and_then(|replay| replay.due));
-        if self.rate_next_at > 0 {
-            deadlines.push(Some(self.rate_next_at));
-        }
+        deadlines.push(self.rate_wait);
         deadlines.into_iter().flatten().min()
     }
 
@@ -159,6 +157,7 @@ impl Consumer {
         interest: &dyn Fn(&str) -> bool,
         ctx: &mut Context<'_>,
     ) -> Stop {
+        self.rate_wait = None;
         loop {
             if self.config.is_push() {
                 let stalled = self
@@ -316,6 +315,7 @@ impl Consumer {
         let bytes_per_second = self.config.rate_limit_bps / 8;
         if bytes_per_second > 0 {
             if now < self.rate_next_at {
+                self.rate_wait = Some(self.rate_next_at);
                 return true;
             }
             let cost = (size as u128 * 1_000_000_000 / bytes_per_second as u128) as i64;

@@ -152,6 +152,8 @@ pub struct Consumer {
     replay: Option<Replay>,
     /// `rate_limit_bps`: the earliest time the next message may go.
     rate_next_at: i64,
+    /// A message waits for the rate limit until this time.
+    rate_wait: Option<i64>,
     /// Matching messages at or after `stream_seq`, kept up to date between recounts.
     num_pending: u64,
     /// Changed since the state was last saved.
@@ -266,6 +268,7 @@ impl Consumer {
             delete_after,
             replay: None,
             rate_next_at: 0,
+            rate_wait: None,
             num_pending: 0,
             dirty: false,
             rearm: false,
@@ -405,7 +408,7 @@ impl Consumer {
 
     /// Saves the state if it changed, adding the ticket to wait on.
     pub fn save_if_dirty(&mut self, tickets: &mut Vec<natrium_store::SyncTicket>) {
-        if !std::mem::take(&mut self.dirty) {
+        if !std::mem::take(&mut self.dirty) || !self.storage.persists() {
             return;
         }
         let state = self.state();
@@ -525,6 +528,24 @@ impl Consumer {
     /// The stream this consumer reads.
     pub fn stream_name(&self) -> &str {
         &self.stream
+    }
+
+    /// The stream was purged up to `first_seq` (the new first sequence): nothing below is
+    /// pending or due any more (`purge`).
+    pub fn purged(&mut self, first_seq: u64, store: &dyn MessageStore) {
+        self.stream_seq = self.stream_seq.max(first_seq);
+        if self.ack_floor.stream_seq < first_seq {
+            self.ack_floor.stream_seq = first_seq.saturating_sub(1);
+            self.ack_floor.consumer_seq = self.consumer_seq - 1;
+        }
+        self.pending.clear();
+        let keep = self.stream_seq;
+        self.redeliver_queue.retain(|&seq| seq >= keep);
+        self.redeliver_set.retain(|&seq| seq >= keep);
+        self.skip_list.retain(|&seq| seq >= first_seq);
+        self.pending_check_due = None;
+        self.recount_pending(store);
+        self.dirty = true;
     }
 
     /// Push: the deliver subject had subscribers at the last tick.

@@ -73,6 +73,13 @@ impl Consumers {
         }
     }
 
+    /// The stream was purged; `first_seq` is its new first sequence.
+    pub fn purged(&mut self, first_seq: u64, store: &dyn natrium_store::MessageStore) {
+        for consumer in self.by_name.values_mut() {
+            consumer.purged(first_seq, store);
+        }
+    }
+
     /// Whether some consumer would deliver a message on `subject` (interest retention keeps
     /// nothing nobody wants).
     pub fn any_interested(&self, subject: &str) -> bool {

@@ -29,6 +29,11 @@ pub trait ConsumerStorage: Send {
     fn sync(&mut self) -> Result<SyncTicket, StoreError>;
     /// Removes everything kept for the consumer.
     fn delete(&mut self) -> Result<(), StoreError>;
+    /// False when saving is pointless (nothing is read back after a restart), so the
+    /// consumer skips building its state each batch.
+    fn persists(&self) -> bool {
+        true
+    }
 }
 
 /// A consumer found again when its stream is recovered.
@@ -73,6 +78,10 @@ impl ConsumerStorage for MemoryConsumerStorage {
         self.state = None;
         self.config = None;
         Ok(())
+    }
+
+    fn persists(&self) -> bool {
+        false
     }
 }
 

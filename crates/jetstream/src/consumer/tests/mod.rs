@@ -12,6 +12,7 @@ mod pull;
 mod push;
 mod restart;
 mod retention;
+mod unit;
 
 pub(super) const NOW: i64 = 1_764_165_000_000_000_000;
 pub(super) const SECOND: i64 = 1_000_000_000;
