@@ -4,6 +4,14 @@
 //!
 //! So far: the API error catalogue, the stream configuration with nats-server's defaults and
 //! validation, and a stream's publish path (dedup, expected-sequence headers, PubAck bytes).
+//!
+//! Consumers ([`consumer`]) live beside their stream in [`JetStreamApi`]. They are driven by
+//! three kinds of input and one clock: `$JS.API.CONSUMER.*` requests, pull requests, acks and
+//! flow control replies arrive through [`JetStream::handle`]; new messages through the
+//! publish path; and [`JetStream::tick`] at `now` runs deliveries and timers (redelivery,
+//! heartbeats, pull request expiry, inactivity). [`JetStream::next_deadline`] says when the
+//! next timer is due. Whether a subject has subscribers is asked of a function the server
+//! passes in, so push consumers deliver only to listeners, as nats-server's do.
 
 pub mod api;
 pub mod consumer;
