@@ -32,6 +32,9 @@ fn create_info_names_list_delete_and_advisories() {
         out[0].deliver,
         "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.C1"
     );
+    // Its acks reach the engine through a subscription of its own, as in nats-server.
+    let subjects = &h.engine.interest().by_account["$G"];
+    assert!(subjects.contains(&"$JS.ACK.ORDERS.C1.*.*.*.*.*".to_string()));
     let (legacy, _) = h.api(
         "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.C2",
         json!({"stream_name": "ORDERS", "config": {"durable_name": "C2", "deliver_subject": "in"}}),
