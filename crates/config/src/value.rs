@@ -267,6 +267,19 @@ impl Value {
         self.depth
     }
 
+    /// The Go type nats-server's `%T` names for this value, for error texts it formats so.
+    pub fn go_type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Map(_) => "map[string]interface {}",
+            Kind::Array(_) => "[]interface {}",
+            Kind::String(_) => "string",
+            Kind::Integer(_) => "int64",
+            Kind::Float(_) => "float64",
+            Kind::Bool(_) => "bool",
+            Kind::Datetime(_) => "time.Time",
+        }
+    }
+
     /// The type name used in error messages: map, array, string, integer, float, bool or datetime.
     pub fn type_name(&self) -> &'static str {
         match self.kind {

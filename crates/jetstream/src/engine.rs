@@ -7,7 +7,7 @@
 //! it acknowledges is durable under the stream's sync policy.
 
 use crate::api::types::AccountLimits;
-use crate::api::{JetStreamApi, StoreProvider, API_PREFIX};
+use crate::api::{JetStreamApi, StoreProvider, Usage, API_PREFIX};
 use crate::stream::check::ServerLimits;
 use natrium_store::{StoreError, SyncTicket};
 use std::collections::BTreeMap;
@@ -121,6 +121,15 @@ impl<P: StoreProvider> JetStream<P> {
     /// One account's JetStream, if enabled.
     pub fn account(&self, account: &str) -> Option<&JetStreamApi<P>> {
         self.accounts.get(account)
+    }
+
+    /// Every account's figures added up, and how many accounts there are.
+    pub fn usage(&self) -> (Usage, usize) {
+        let mut total = Usage::default();
+        for api in self.accounts.values() {
+            total.add(&api.usage());
+        }
+        (total, self.accounts.len())
     }
 
     /// Names of the accounts with JetStream enabled.

@@ -20,7 +20,7 @@ pub mod errors;
 pub mod headers;
 pub mod stream;
 
-pub use api::{JetStreamApi, MemoryStores, RecoveredStream, StoreProvider, API_PREFIX};
+pub use api::{JetStreamApi, MemoryStores, RecoveredStream, StoreProvider, Usage, API_PREFIX};
 pub use engine::{EngineConfig, Inbound, Interest, JetStream, Outbound, ProviderFactory};
 pub use errors::{ApiError, JsError};
 pub use stream::check::{check_stream_config, ServerLimits};

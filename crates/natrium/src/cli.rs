@@ -30,6 +30,10 @@ pub enum Setting {
     HttpPort(ListenPort),
     /// `-ms`.
     HttpsPort(ListenPort),
+    /// `-js`.
+    JetStream(bool),
+    /// `-sd`.
+    StoreDir(String),
 }
 
 impl Setting {
@@ -47,6 +51,8 @@ impl Setting {
             Setting::Trace(on) => options.trace = on,
             Setting::HttpPort(port) => options.http_port = Some(port),
             Setting::HttpsPort(port) => options.https_port = Some(port),
+            Setting::JetStream(on) => options.jetstream.enabled = on,
+            Setting::StoreDir(dir) => options.jetstream.store_dir = dir,
         }
     }
 }
@@ -124,6 +130,10 @@ Server Options:
                                      <pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/natrium.pid)
         --client_advertise <string>  Client URL to advertise to other servers
 
+JetStream Options:
+    -js, --jetstream                 Enable JetStream functionality
+    -sd, --store_dir <dir>           Set the storage directory
+
 Logging Options:
     -l, --log <file>                 File to redirect log output
     -T, --logtime                    Timestamp log entries (default: true)
@@ -157,6 +167,8 @@ enum Flag {
     Config,
     CheckConfig,
     Signal,
+    JetStream,
+    StoreDir,
 }
 
 impl Flag {
@@ -179,6 +191,8 @@ impl Flag {
             "c" | "config" => Flag::Config,
             "t" => Flag::CheckConfig,
             "sl" | "signal" => Flag::Signal,
+            "js" | "jetstream" => Flag::JetStream,
+            "sd" | "store_dir" => Flag::StoreDir,
             _ => return None,
         })
     }
@@ -193,6 +207,7 @@ impl Flag {
                 | Flag::Help
                 | Flag::Version
                 | Flag::CheckConfig
+                | Flag::JetStream
         )
     }
 }
@@ -275,6 +290,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
                 Flag::Help => show_help = value,
                 Flag::Version => show_version = value,
                 Flag::CheckConfig => check_config = value,
+                Flag::JetStream => sources.settings.push(Setting::JetStream(value)),
                 _ => {}
             }
             continue;
@@ -305,6 +321,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
             Flag::PidFile => Setting::PidFile(PathBuf::from(&value)),
             Flag::ClientAdvertise => Setting::ClientAdvertise(value.clone()),
             Flag::LogFile => Setting::LogFile(PathBuf::from(&value)),
+            Flag::StoreDir => Setting::StoreDir(value.clone()),
             Flag::Config => {
                 sources.config_file = Some(PathBuf::from(&value));
                 continue;

@@ -4,6 +4,8 @@
 //! its aliases) in [`apply_entry`], a flag in the binary's `cli.rs` if nats-server has one,
 //! and a line in `reload.rs` saying whether it may change on reload.
 
+mod jetstream;
+
 use crate::options::{ListenPort, Options};
 use natrium_config::{Entry, Kind, Value, ValueError};
 use std::path::{Path, PathBuf};
@@ -61,7 +63,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "authorization",
     "cluster",
     "gateway",
-    "jetstream",
     "leaf",
     "leafnodes",
     "mappings",
@@ -70,7 +71,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "no_auth_user",
     "operator",
     "resolver",
-    "store_dir",
     "system_account",
     "tls",
     "websocket",
@@ -155,6 +155,8 @@ fn apply_entry(
         "http_port" | "monitor_port" => options.http_port = Some(port(value)?),
         "https_port" => options.https_port = Some(port(value)?),
         "http_base_path" => options.http_base_path = value.as_str().map_err(text)?.to_string(),
+        "jetstream" => jetstream::apply(&mut options.jetstream, entry)?,
+        "store_dir" | "storedir" => jetstream::set_store_dir(&mut options.jetstream, value)?,
         other if NOT_YET_SUPPORTED.contains(&other) => {
             return Err(format!(
                 "{at}: {:?} is not supported by natrium yet",

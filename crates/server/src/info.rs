@@ -28,6 +28,9 @@ pub struct ServerInfo {
     pub headers: bool,
     /// The largest message a client may publish.
     pub max_payload: usize,
+    /// Whether JetStream is enabled.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub jetstream: bool,
     /// This connection's id.
     pub client_id: u64,
     /// This connection's address as the server sees it.

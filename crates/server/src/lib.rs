@@ -5,13 +5,15 @@ pub mod account;
 pub mod client;
 pub mod configure;
 pub mod info;
+mod jetstream;
 mod lame_duck;
 pub mod log;
 pub mod monitor;
 pub mod options;
 pub mod reload;
+mod router;
 mod server;
 pub mod subscription;
 
-pub use options::{ListenPort, Options};
+pub use options::{JetStreamOptions, ListenPort, Options};
 pub use server::{Server, ServerError, ServerHandle, ServerStats};

@@ -80,6 +80,28 @@ pub struct Options {
     pub lame_duck_grace_period: Duration,
     /// The configuration file the options came from, if any.
     pub config_file: Option<PathBuf>,
+    /// JetStream: off unless `-js` or a `jetstream` block turns it on.
+    pub jetstream: JetStreamOptions,
+}
+
+/// The `jetstream {}` block and the `-js`/`-sd` flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JetStreamOptions {
+    /// Whether JetStream runs.
+    pub enabled: bool,
+    /// The directory holding `jetstream/`; the system's temporary directory when empty.
+    pub store_dir: String,
+    /// Most memory-stream bytes; `None` sizes it from the machine (75% of RAM).
+    pub max_memory: Option<i64>,
+    /// Most file-stream bytes; `None` sizes it from the disk (75% of what is free).
+    pub max_store: Option<i64>,
+    /// The JetStream domain, if any.
+    pub domain: String,
+    /// How often file stores are forced to disk; `None` means before every acknowledgement
+    /// (Natrium's default, see `natrium_store::SyncPolicy`).
+    pub sync_interval: Option<Duration>,
+    /// The key that encrypts stores at rest, if any.
+    pub key: String,
 }
 
 impl Default for Options {
@@ -112,6 +134,7 @@ impl Default for Options {
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
             config_file: None,
+            jetstream: JetStreamOptions::default(),
         }
     }
 }

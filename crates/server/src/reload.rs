@@ -52,6 +52,11 @@ pub fn check_reloadable(old: &Options, new: &Options) -> Result<(), String> {
             ));
         }
     }
+    // Natrium starts and stops JetStream only with the process. The values are not shown:
+    // they include the encryption key.
+    if old.jetstream != new.jetstream {
+        return Err("config reload not supported for JetStream".to_string());
+    }
     if new.max_payload > new.max_pending {
         return Err(format!(
             "max_payload ({}) cannot be higher than max_pending ({})",

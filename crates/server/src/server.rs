@@ -3,6 +3,8 @@
 use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::client::{run_client, ClientShared, CloseReason};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
+use crate::jetstream::JetStreamService;
+use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
 use crate::{lame_duck, log, reload};
@@ -34,6 +36,9 @@ pub enum ServerError {
     /// The options contradict each other.
     #[error("{0}")]
     InvalidOptions(String),
+    /// JetStream could not start (its store directory, or recovering its streams).
+    #[error("{0}")]
+    JetStream(String),
 }
 
 /// Server-wide counters, as `/varz` reports them.
@@ -70,6 +75,8 @@ pub(crate) struct ServerState {
     seed: u64,
     /// Monitoring's state: closed connections, request counts, start times.
     pub monitor: MonitorState,
+    /// JetStream's latest figures, published by its thread; `None` without JetStream.
+    pub jetstream_snapshot: Mutex<Option<JetStreamSnapshot>>,
     /// Set once lame duck mode starts; it never ends but in shutdown.
     lame_duck: AtomicBool,
     lame_duck_requested: Notify,
@@ -120,6 +127,7 @@ impl ServerState {
             port: self.port,
             headers: options.headers,
             max_payload: options.max_payload,
+            jetstream: options.jetstream.enabled,
             client_id,
             client_ip: peer.ip().to_string(),
             connect_urls: Vec::new(),
@@ -166,6 +174,11 @@ impl ServerState {
     pub(crate) fn client_count(&self) -> usize {
         self.clients.lock().len()
     }
+
+    /// The account called `name`, if it exists.
+    pub fn lookup_account(&self, name: &str) -> Option<Arc<Account>> {
+        (name == self.global_account.name).then(|| Arc::clone(&self.global_account))
+    }
 }
 
 /// A NATS server bound to its client port.
@@ -174,6 +187,8 @@ pub struct Server {
     listener: TcpListener,
     /// The HTTP monitoring listener, if monitoring is on.
     monitor_listener: Option<TcpListener>,
+    /// The JetStream thread, when JetStream is enabled.
+    jetstream: Option<JetStreamService>,
 }
 
 impl Server {
@@ -245,6 +260,7 @@ impl Server {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x5EED);
         let started = Instant::now();
+        let jetstream_options = options.clone();
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
@@ -258,14 +274,23 @@ impl Server {
             started,
             seed,
             monitor: MonitorState::new(started),
+            jetstream_snapshot: Mutex::new(None),
             lame_duck: AtomicBool::new(false),
             lame_duck_requested: Notify::new(),
             shutdown_requested: Notify::new(),
         });
+        let jetstream = if jetstream_options.jetstream.enabled {
+            let service = JetStreamService::start(Arc::clone(&state), &jetstream_options)
+                .map_err(ServerError::JetStream)?;
+            Some(service)
+        } else {
+            None
+        };
         Ok(Server {
             state,
             listener,
             monitor_listener,
+            jetstream,
         })
     }
 
@@ -304,6 +329,7 @@ impl Server {
         let monitoring = self
             .monitor_listener
             .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
+        let mut jetstream = self.jetstream;
         info!("Server is ready");
         let state = Arc::clone(&self.state);
         let mut listener = Some(self.listener);
@@ -344,6 +370,10 @@ impl Server {
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         while state.client_count() > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(mut service) = jetstream.take() {
+            // Joining waits for the current batch's fsync: off the async workers.
+            let _ = tokio::task::spawn_blocking(move || service.shut_down()).await;
         }
         info!("Server Exiting..");
     }

@@ -23,6 +23,24 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// A fresh subscription of `client`, not yet in any sublist.
+    pub fn create(
+        client: Arc<ClientShared>,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        sid: &[u8],
+    ) -> SubscriptionRef {
+        SubscriptionRef(Arc::new(Subscription {
+            client,
+            subject: subject.into(),
+            queue: queue.map(Into::into),
+            sid: sid.into(),
+            max_deliveries: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+        }))
+    }
+
     /// Claims one delivery against the auto-unsubscribe limit. Without a limit nothing is
     /// counted here: the deliverer counts under the subscriber's outbound lock instead, so
     /// the common case costs one load.

@@ -118,8 +118,8 @@ fn mistakes_are_reported_with_positions() {
         ": invalid lame_duck_duration of 5s, minimum is 30 seconds",
     );
     check_error(
-        "jetstream {}\n",
-        ".conf:1:1: \"jetstream\" is not supported by natrium yet",
+        "cluster {}\n",
+        ".conf:1:1: \"cluster\" is not supported by natrium yet",
     );
     check_error("port: \"abc\"\n", "expected integer, got string");
     check_error(
@@ -134,4 +134,60 @@ fn integer_durations_warn_as_nats_server_does() {
     assert_eq!(options.ping_interval, Duration::from_secs(60));
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].ends_with("ping_interval should be converted to a duration"));
+}
+
+#[test]
+fn the_jetstream_block_takes_nats_server_keys() {
+    let (options, _) = load_text(
+        "jetstream {\n  store_dir: \"/data/js\"\n  max_mem: 1G\n  max_file_store: \"10G\"\n  \
+         domain: hub\n  sync_interval: \"2m\"\n  key: \"s3cret\"\n  cipher: chacha\n}\n",
+    )
+    .unwrap();
+    let js = options.jetstream;
+    assert!(js.enabled);
+    assert_eq!(js.store_dir, "/data/js");
+    // An integer's `G` is decimal; a string's is binary, as nats-server reads them.
+    assert_eq!(js.max_memory, Some(1_000_000_000));
+    assert_eq!(js.max_store, Some(10 << 30));
+    assert_eq!(js.domain, "hub");
+    assert_eq!(js.sync_interval, Some(Duration::from_secs(120)));
+    assert_eq!(js.key, "s3cret");
+
+    for (text, enabled) in [
+        ("jetstream: enabled\n", true),
+        ("jetstream: true\n", true),
+        ("jetstream: disabled\n", false),
+        ("jetstream { enabled: false }\n", false),
+    ] {
+        assert_eq!(
+            load_text(text).unwrap().0.jetstream.enabled,
+            enabled,
+            "{text}"
+        );
+    }
+    let (options, _) =
+        load_text("store_dir: /tmp/x\njetstream { sync_interval: always }\n").unwrap();
+    assert_eq!(options.jetstream.store_dir, "/tmp/x");
+    assert_eq!(options.jetstream.sync_interval, None);
+}
+
+#[test]
+fn jetstream_mistakes_get_nats_server_errors() {
+    check_error(
+        "jetstream: maybe\n",
+        "Expected 'enabled' or 'disabled' for string value, got 'maybe'",
+    );
+    check_error(
+        "store_dir: /a\njetstream { store_dir: /b }\n",
+        "Duplicate 'store_dir' configuration",
+    );
+    check_error(
+        "jetstream { cipher: rot13 }\n",
+        "Unknown cipher type: \"rot13\"",
+    );
+    check_error("jetstream { colour: blue }\n", "unknown field \"colour\"");
+    check_error(
+        "jetstream: 5\n",
+        "Expected map, bool or string to define JetStream, got int64",
+    );
 }

@@ -161,15 +161,7 @@ impl Errors {
 
 /// Go's `%T` for the value types the config parser yields.
 pub(crate) fn go_type(value: &Value) -> &'static str {
-    match value.kind {
-        Kind::Map(_) => "map[string]interface {}",
-        Kind::Array(_) => "[]interface {}",
-        Kind::String(_) => "string",
-        Kind::Integer(_) => "int64",
-        Kind::Float(_) => "float64",
-        Kind::Bool(_) => "bool",
-        Kind::Datetime(_) => "time.Time",
-    }
+    value.go_type_name()
 }
 
 /// Go's `%v` for a config value (maps print with sorted keys, as Go's fmt does).

@@ -2,6 +2,7 @@
 //! The server subscribes it to `$JS.API.>` (and `$JS.<domain>.API.>`) and sends the reply.
 
 mod account;
+pub use account::Usage;
 mod consumer_messages;
 mod consumers;
 mod streams;

@@ -132,6 +132,10 @@ pub struct AccountInfo {
     pub memory: u64,
     /// File storage used, in bytes.
     pub storage: u64,
+    /// Memory storage reserved by streams' `max_bytes`, in bytes (nats-server 2.10).
+    pub reserved_memory: u64,
+    /// File storage reserved by streams' `max_bytes`, in bytes (nats-server 2.10).
+    pub reserved_storage: u64,
     /// Streams.
     pub streams: usize,
     /// Consumers.

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod fields;
+mod jetstream;
 
 use common::{free_port, within, TestServer, STEP_TIMEOUT};
 use fields::*;
@@ -31,8 +32,16 @@ struct Monitored {
 
 impl Monitored {
     async fn start() -> Monitored {
+        Monitored::start_with(&[]).await
+    }
+
+    /// Starts with `extra_args` after the monitoring port.
+    async fn start_with(extra_args: &[&str]) -> Monitored {
         let http_port = free_port();
-        let server = TestServer::start_with(&["-m", &http_port.to_string()]).await;
+        let port_text = http_port.to_string();
+        let mut args = vec!["-m", port_text.as_str()];
+        args.extend_from_slice(extra_args);
+        let server = TestServer::start_with(&args).await;
         within("monitor port accepts", async {
             while TcpStream::connect(("127.0.0.1", http_port)).await.is_err() {
                 tokio::time::sleep(POLL_INTERVAL).await;

@@ -1,18 +1,18 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
-use super::{writer, ClientIdentity, ClientShared, CloseReason, Queued};
+use super::{writer, ClientIdentity, ClientShared, CloseReason};
 use crate::account::Account;
 use crate::info::ConnectOptions;
 use crate::options::Options;
+use crate::router::{remove_subscription, Router};
 use crate::server::ServerState;
 use crate::subscription::{Subscription, SubscriptionRef};
 use bytes::{Buf, BytesMut};
 use natrium_proto::{
     control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
 };
-use natrium_sublist::MatchCache;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tracing::{debug, error, trace};
@@ -23,8 +23,6 @@ const READ_BUFFER_BYTES_MIN: usize = 512;
 const READ_BUFFER_BYTES_MAX: usize = 64 * 1024;
 /// The longest a producer waits, per read, for its backed-up consumers.
 const PRODUCER_STALL_MAX: std::time::Duration = std::time::Duration::from_secs(1);
-/// Subjects each reader keeps in its match cache.
-const MATCH_CACHE_ENTRIES_MAX: usize = 1024;
 
 /// Reader-side state of one client connection.
 pub(crate) struct Connection {
@@ -32,24 +30,16 @@ pub(crate) struct Connection {
     pub(super) shared: Arc<ClientShared>,
     pub(super) account: Arc<Account>,
     pub(super) label: Arc<str>,
-    pub(super) cache: MatchCache<SubscriptionRef>,
+    pub(super) router: Router,
     pub(super) connect: ConnectOptions,
     /// The server options as of the last read batch (reloads take effect between batches).
     pub(super) options: Arc<Options>,
     options_generation: u64,
     limits: ParserLimits,
-    trace: bool,
-    /// Connections given data during this read batch, woken once at its end.
-    pub(super) pending_flush: Vec<Arc<ClientShared>>,
-    /// Backed-up connections this batch wrote to: the next read waits for them to drain.
-    pub(super) stalled_on: Vec<Arc<ClientShared>>,
-    /// State of the generator that spreads messages across queue group members.
-    pub(super) queue_rng: u64,
+    pub(super) trace: bool,
     /// Counters accumulated over a read batch, published once at its end.
     pub(super) batch_in_msgs: u64,
     pub(super) batch_in_bytes: u64,
-    pub(super) batch_out_msgs: u64,
-    pub(super) batch_out_bytes: u64,
 }
 
 /// Serves one accepted socket until it closes.
@@ -63,7 +53,7 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
         id,
         peer,
         label.clone(),
-        Arc::clone(&socket),
+        Some(Arc::clone(&socket)),
         account_name,
     ));
     debug!("{label} - Client connection created");
@@ -116,25 +106,20 @@ impl Connection {
             headers: false,
         };
         let trace = options.trace;
-        let queue_rng = server.seed_for(shared.id);
+        let router = Router::new(server.seed_for(shared.id));
         Connection {
             account: Arc::clone(&server.global_account),
             server,
             shared,
             label: label.into(),
-            cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
+            router,
             connect: ConnectOptions::default(),
             options,
             options_generation,
             limits,
             trace,
-            pending_flush: Vec::new(),
-            stalled_on: Vec::new(),
-            queue_rng,
             batch_in_msgs: 0,
             batch_in_bytes: 0,
-            batch_out_msgs: 0,
-            batch_out_bytes: 0,
         }
     }
 
@@ -167,7 +152,7 @@ impl Connection {
             self.refresh_options();
             let outcome = self.process_buffer(&buf);
             self.end_batch();
-            if !self.stalled_on.is_empty() {
+            if !self.router.stalled_on.is_empty() {
                 self.stall_for_slow_consumers().await;
             }
             match outcome {
@@ -188,7 +173,7 @@ impl Connection {
     /// the producer is not cut off. A consumer that stays stuck still hits its limit.
     async fn stall_for_slow_consumers(&mut self) {
         let deadline = tokio::time::Instant::now() + PRODUCER_STALL_MAX;
-        for client in std::mem::take(&mut self.stalled_on) {
+        for client in std::mem::take(&mut self.router.stalled_on) {
             let drained = client.drained.notified();
             if client.is_backed_up() && tokio::time::timeout_at(deadline, drained).await.is_err() {
                 debug!("{} - Timed out of fast producer stall", self.label);
@@ -372,15 +357,7 @@ impl Connection {
             .get(sid)
             .is_some_and(|existing| !existing.removed.load(Ordering::Acquire));
         if !duplicate {
-            let sub = SubscriptionRef(Arc::new(Subscription {
-                client: Arc::clone(&self.shared),
-                subject: subject.into(),
-                queue: queue.map(Into::into),
-                sid: sid.into(),
-                max_deliveries: AtomicU64::new(0),
-                delivered: AtomicU64::new(0),
-                removed: AtomicBool::new(false),
-            }));
+            let sub = Subscription::create(Arc::clone(&self.shared), subject, queue, sid);
             if self
                 .account
                 .sublist
@@ -413,23 +390,7 @@ impl Connection {
             }
         }
         self.shared.subscriptions.lock().remove(sid);
-        self.remove_subscription(&sub);
-    }
-
-    /// Takes `sub` out of the sublist once, whoever gets there first.
-    pub(super) fn remove_subscription(&self, sub: &SubscriptionRef) {
-        if !sub.removed.swap(true, Ordering::AcqRel) {
-            self.account
-                .sublist
-                .remove(&sub.subject, sub.queue.as_deref(), sub);
-            if self.trace {
-                trace!(
-                    "{} - <-> [DELSUB {}]",
-                    self.label,
-                    String::from_utf8_lossy(&sub.sid)
-                );
-            }
-        }
+        remove_subscription(&self.account, &sub, self.trace);
     }
 
     /// Takes every subscription out of the sublist; returns those still live, which the
@@ -464,16 +425,12 @@ impl Connection {
 
     /// Queues what `write` produces to this client, to be flushed at the end of the batch.
     pub(super) fn send_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        if self.shared.queue(usize::MAX, None, write) == Queued::NeedsFlush {
-            self.pending_flush.push(Arc::clone(&self.shared));
-        }
+        self.router.send_to(&self.shared, write);
     }
 
     /// Wakes every writer given data in this batch and publishes the batch's counters.
     fn end_batch(&mut self) {
-        for client in self.pending_flush.drain(..) {
-            client.flush();
-        }
+        self.router.flush();
         let stats = &self.server.stats;
         if self.batch_in_msgs > 0 {
             stats
@@ -498,24 +455,8 @@ impl Connection {
             self.batch_in_msgs = 0;
             self.batch_in_bytes = 0;
         }
-        if self.batch_out_msgs > 0 {
-            stats
-                .out_msgs
-                .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
-            stats
-                .out_bytes
-                .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
-            // Deliveries stay within the publisher's account (no imports yet).
-            let account = &self.account.stats;
-            account
-                .out_msgs
-                .fetch_add(self.batch_out_msgs, Ordering::Relaxed);
-            account
-                .out_bytes
-                .fetch_add(self.batch_out_bytes, Ordering::Relaxed);
-            self.batch_out_msgs = 0;
-            self.batch_out_bytes = 0;
-        }
+        // Deliveries stay within the publisher's account (no imports yet).
+        self.router.publish_out_stats(stats, &self.account);
     }
 
     fn trace_op(&self, op: &ClientOp<'_>, raw: &[u8]) {

@@ -5,6 +5,7 @@
 //! writer once. So a burst of messages costs one wake and one write, not one per message.
 
 use super::CloseReason;
+use crate::jetstream::InternalSink;
 use crate::subscription::SubscriptionRef;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -99,6 +100,9 @@ pub struct ClientShared {
     /// The client's subscriptions by sid. Only its own reader changes it (SUB/UNSUB),
     /// so the lock is contended only by monitoring.
     pub(crate) subscriptions: Mutex<HashMap<Box<[u8]>, SubscriptionRef>>,
+    /// Set for the server's own subscribers (JetStream): messages go to this in-process
+    /// sink instead of an outbound buffer.
+    pub(crate) internal: Option<InternalSink>,
 }
 
 impl ClientShared {
@@ -106,7 +110,7 @@ impl ClientShared {
         id: u64,
         peer: SocketAddr,
         label: String,
-        socket: Arc<TcpStream>,
+        socket: Option<Arc<TcpStream>>,
         account_name: Arc<str>,
     ) -> Self {
         ClientShared {
@@ -129,7 +133,7 @@ impl ClientShared {
             backed_up: AtomicBool::new(false),
             drained: Notify::new(),
             wake_writer: Notify::new(),
-            socket: Mutex::new(Some(socket)),
+            socket: Mutex::new(socket),
             start: SystemTime::now(),
             start_instant: Instant::now(),
             account_name,
@@ -139,7 +143,18 @@ impl ClientShared {
             rtt_nanos: AtomicU64::new(0),
             ping_sent_nanos: AtomicU64::new(0),
             subscriptions: Mutex::new(HashMap::new()),
+            internal: None,
         }
+    }
+
+    /// A connection with no socket whose messages go to `sink`: the server's own subscriber
+    /// in one account.
+    pub(crate) fn new_internal(id: u64, account_name: Arc<str>, sink: InternalSink) -> Self {
+        let peer = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut client =
+            ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account_name);
+        client.internal = Some(sink);
+        client
     }
 
     /// Name, language and version from CONNECT.
@@ -244,6 +259,12 @@ impl ClientShared {
                 self.backed_up.store(true, Ordering::Release);
             }
         }
+        self.mark_flush_pending()
+    }
+
+    /// Promises a wake of the writer (or internal sink): only the first caller since the last
+    /// flush must deliver it.
+    pub(crate) fn mark_flush_pending(&self) -> Queued {
         if self.flush_pending.load(Ordering::Relaxed)
             || self.flush_pending.swap(true, Ordering::AcqRel)
         {
@@ -263,7 +284,10 @@ impl ClientShared {
     /// Wakes the writer for what was queued with [`Queued::NeedsFlush`].
     pub fn flush(&self) {
         self.flush_pending.store(false, Ordering::Release);
-        self.wake_writer.notify_one();
+        match &self.internal {
+            Some(sink) => sink.wake(),
+            None => self.wake_writer.notify_one(),
+        }
     }
 
     /// True while publishers to this connection should hold back.

@@ -246,7 +246,7 @@ impl Endpoint {
             leaf: EmptySection::default(),
             mqtt: EmptySection::default(),
             websocket: EmptySection::default(),
-            jetstream: EmptySection::default(),
+            jetstream: jetstream::varz_section(jetstream::snapshot(server).as_ref()),
             // nats-server's default TLS handshake timeout, echoed even without TLS.
             tls_timeout: 2.0,
             write_deadline: format::duration_nanos(options.write_deadline),
@@ -398,7 +398,7 @@ impl Endpoint {
                 update_time: format::rfc3339_nanos(self.server.monitor.start),
                 expired: false,
                 complete: true,
-                jetstream_enabled: false,
+                jetstream_enabled: jetstream::snapshot(&self.server).is_some(),
                 leafnode_connections: 0,
                 client_connections: self.server.client_count(),
                 subscriptions: global.sublist.count(),

@@ -63,7 +63,7 @@ pub struct Varz {
     /// WebSocket settings (none yet).
     pub websocket: EmptySection,
     /// JetStream settings and use (off until JetStream lands).
-    pub jetstream: EmptySection,
+    pub jetstream: super::jetstream::JetStreamVarz,
     /// TLS handshake timeout in seconds.
     #[serde(serialize_with = "super::format::go_float")]
     pub tls_timeout: f64,

@@ -1,0 +1,178 @@
+//! JetStream in the server: a dedicated thread that owns the `natrium-jetstream` engine.
+//!
+//! Internal subscriptions (on `$JS.API.>` and every stream's subjects) deliver into an
+//! [`Inbox`]; the thread takes a batch, hands each message to the engine, syncs the stores and
+//! waits for durability, and only then routes the replies. While it waits, the next batch
+//! gathers in the inbox, so one fsync covers every publish that arrived meanwhile (group
+//! commit) and no PubAck leaves before its message is on disk.
+
+mod inbox;
+mod internal;
+mod provider;
+
+pub(crate) use inbox::InternalSink;
+
+use crate::monitor::jetstream::JetStreamSnapshot;
+use crate::options::Options;
+use crate::server::ServerState;
+use inbox::{Batch, Inbox};
+use internal::InternalClients;
+use natrium_jetstream::{Inbound, JetStream, StoreProvider};
+use provider::Resolved;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tracing::{error, info};
+
+/// How often the thread wakes without traffic, for time-driven work (expiry, redelivery).
+const IDLE_TICK: Duration = Duration::from_millis(250);
+
+/// The running JetStream thread.
+pub(crate) struct JetStreamService {
+    inbox: Arc<Inbox>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl JetStreamService {
+    /// Opens the stores (recovering every stream) and starts the thread.
+    pub fn start(server: Arc<ServerState>, options: &Options) -> Result<Self, String> {
+        let inbox = Arc::new(Inbox::default());
+        let (engine, resolved) = provider::open_engine(options)?;
+        let mut worker = Worker {
+            clients: InternalClients::new(Arc::clone(&server), Arc::clone(&inbox)),
+            engine,
+            inbox: Arc::clone(&inbox),
+            server,
+            resolved,
+        };
+        // Subscribe before the client listener opens, so no early publish is missed.
+        worker.sync_interest();
+        worker.publish_snapshot();
+        let thread = std::thread::Builder::new()
+            .name("jetstream".to_string())
+            .spawn(move || worker.run())
+            .map_err(|e| format!("starting the JetStream thread: {e}"))?;
+        Ok(JetStreamService {
+            inbox,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread after its current batch; the stores close with it.
+    pub fn shut_down(&mut self) {
+        self.inbox.shut_down();
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                error!("JetStream thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for JetStreamService {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// The thread's state.
+struct Worker<P> {
+    engine: JetStream<P>,
+    clients: InternalClients,
+    inbox: Arc<Inbox>,
+    server: Arc<ServerState>,
+    resolved: Resolved,
+}
+
+impl<P: StoreProvider> Worker<P> {
+    fn run(mut self) {
+        let mut spare = Batch::default();
+        let mut out = Vec::new();
+        while let Some(batch) = self.inbox.take(Some(IDLE_TICK), spare) {
+            self.clients.release_backpressure();
+            let now = now_nanos();
+            for record in &batch.records {
+                let inbound = Inbound {
+                    account: &record.account,
+                    subject: batch.text(&record.subject),
+                    reply: record.reply.as_ref().map(|reply| batch.text(reply)),
+                    headers: batch.bytes(&record.headers),
+                    payload: batch.bytes(&record.payload),
+                };
+                self.engine.handle(inbound, now, &mut out);
+            }
+            if !self.wait_durable() {
+                // Withheld acks make clients retry, and deduplication catches the retries.
+                error!(
+                    "JetStream store sync failed: withholding {} replies",
+                    out.len()
+                );
+                out.clear();
+            }
+            // New streams are subscribed before their creation is answered, so a publish
+            // right after the reply is stored.
+            self.sync_interest();
+            for message in out.drain(..) {
+                self.clients.send(&message);
+            }
+            self.clients.end_batch();
+            if !batch.records.is_empty() {
+                self.publish_snapshot();
+            }
+            spare = batch;
+        }
+        *self.server.jetstream_snapshot.lock() = None;
+        info!("JetStream stopped");
+    }
+
+    /// Syncs every store written in this batch and waits; false if any sync failed.
+    fn wait_durable(&mut self) -> bool {
+        let mut durable = true;
+        for ticket in self.engine.sync() {
+            if let Err(e) = ticket.wait() {
+                error!("JetStream store: {e}");
+                durable = false;
+            }
+        }
+        durable
+    }
+
+    /// Puts the figures monitoring shows where it can read them without asking the thread.
+    fn publish_snapshot(&self) {
+        let (usage, accounts) = self.engine.usage();
+        let resolved = &self.resolved;
+        let snapshot = JetStreamSnapshot {
+            max_memory: resolved.max_memory.max(0) as u64,
+            max_storage: resolved.max_store.max(0) as u64,
+            memory: usage.memory,
+            storage: usage.storage,
+            reserved_memory: usage.reserved_memory,
+            reserved_storage: usage.reserved_storage,
+            store_dir: resolved.store_dir.display().to_string(),
+            domain: resolved.domain.clone(),
+            accounts: accounts as u64,
+            streams: usage.streams,
+            consumers: usage.consumers,
+            messages: usage.messages,
+            bytes: usage.bytes,
+            api_total: usage.api_total,
+            api_errors: usage.api_errors,
+        };
+        *self.server.jetstream_snapshot.lock() = Some(snapshot);
+    }
+
+    fn sync_interest(&mut self) {
+        let generation = self.engine.interest_generation();
+        if self.clients.interest_generation() != generation {
+            self.clients.subscribe(&self.engine.interest(), generation);
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch: JetStream's timestamps.
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
