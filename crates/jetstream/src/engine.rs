@@ -161,6 +161,7 @@ impl<P: StoreProvider> JetStream<P> {
                 filters.push(format!("$JS.{domain}.API.>"));
             }
             filters.extend(api.stream_subjects());
+            filters.extend(api.consumer_subjects());
             interest.by_account.insert(name.clone(), filters);
         }
         interest
@@ -178,14 +179,38 @@ impl<P: StoreProvider> JetStream<P> {
             None => None,
         };
         let subject = translated.as_deref().unwrap_or(message.subject);
-        api.handle(Inbound { subject, ..message }, now, out);
+        if !api.consumer_message(subject, message.reply, message.payload, now) {
+            api.handle(Inbound { subject, ..message }, now, out);
+        }
+        api.drain_outbox(message.account, out);
     }
 
-    /// Time-driven work at `now`: age limits. Call it every batch and when idle.
-    pub fn tick(&mut self, now: i64, _out: &mut Vec<Outbound>) {
-        for api in self.accounts.values_mut() {
+    /// Runs age limits, consumer timers and deliveries at `now`: redeliveries, pull request expiry and
+    /// heartbeats, push idle heartbeats, inactivity cleanup, and delivery of whatever is
+    /// stored and wanted. `interest(account, subject)` says whether a subject has
+    /// subscribers (push consumers deliver only then; pull requests whose reply subject lost
+    /// its subscribers are dropped). Call it after every batch of [`handle`](Self::handle)
+    /// calls, when [`next_deadline`](Self::next_deadline) passes, and when subscriptions
+    /// change; then [`sync`](Self::sync) before sending `out`.
+    pub fn tick(
+        &mut self,
+        now: i64,
+        interest: &dyn Fn(&str, &str) -> bool,
+        out: &mut Vec<Outbound>,
+    ) {
+        for (account, api) in &mut self.accounts {
             api.expire(now);
+            api.tick(now, &|subject| interest(account, subject));
+            api.drain_outbox(account, out);
         }
+    }
+
+    /// The earliest time [`tick`](Self::tick) has timer work, if any.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.accounts
+            .values()
+            .filter_map(JetStreamApi::next_deadline)
+            .min()
     }
 
     /// Hands every write since the last call to durable storage; wait on all the tickets

@@ -156,6 +156,162 @@ pub enum JsError {
     /// JSSequenceNotFoundErrF: the sequence.
     #[error("sequence {0} not found")]
     SequenceNotFound(u64),
+    /// JSConsumerNotFoundErr.
+    #[error("consumer not found")]
+    ConsumerNotFound,
+    /// JSConsumerCreateErrF: the text of what failed.
+    #[error("{0}")]
+    ConsumerCreate(String),
+    /// JSConsumerNameExistErr.
+    #[error("consumer name already in use")]
+    ConsumerNameExists,
+    /// JSConsumerDurableNameNotInSubjectErr.
+    #[error("consumer expected to be durable but no durable name set in subject")]
+    ConsumerDurableNameNotInSubject,
+    /// JSConsumerDurableNameNotMatchSubjectErr.
+    #[error("consumer name in subject does not match durable name in request")]
+    ConsumerDurableNameNotMatchSubject,
+    /// JSConsumerDurableNameNotSetErr.
+    #[error("consumer expected to be durable but a durable name was not set")]
+    ConsumerDurableNameNotSet,
+    /// JSConsumerEphemeralWithDurableNameErr.
+    #[error("consumer expected to be ephemeral but a durable name was set in request")]
+    ConsumerEphemeralWithDurableName,
+    /// JSNotEmptyRequestErr.
+    #[error("expected an empty request payload")]
+    NotEmptyRequest,
+    /// JSConsumerDeliverToWildcardsErr.
+    #[error("consumer deliver subject has wildcards")]
+    ConsumerDeliverToWildcards,
+    /// JSConsumerPushMaxWaitingErr.
+    #[error("consumer in push mode can not set max waiting")]
+    ConsumerPushMaxWaiting,
+    /// JSConsumerDeliverCycleErr.
+    #[error("consumer deliver subject forms a cycle")]
+    ConsumerDeliverCycle,
+    /// JSConsumerMaxPendingAckPolicyRequiredErr.
+    #[error("consumer requires ack policy for max ack pending")]
+    ConsumerMaxPendingAckPolicyRequired,
+    /// JSConsumerSmallHeartbeatErr.
+    #[error("consumer idle heartbeat needs to be >= 100ms")]
+    ConsumerSmallHeartbeat,
+    /// JSConsumerPullRequiresAckErr.
+    #[error("consumer in pull mode requires ack policy")]
+    ConsumerPullRequiresAck,
+    /// JSConsumerPullWithRateLimitErr.
+    #[error("consumer in pull mode can not have rate limit set")]
+    ConsumerPullWithRateLimit,
+    /// JSConsumerMaxWaitingNegativeErr.
+    #[error("consumer max waiting needs to be positive")]
+    ConsumerMaxWaitingNegative,
+    /// JSConsumerHBRequiresPushErr.
+    #[error("consumer idle heartbeat requires a push based consumer")]
+    ConsumerHeartbeatRequiresPush,
+    /// JSConsumerFCRequiresPushErr.
+    #[error("consumer flow control requires a push based consumer")]
+    ConsumerFlowControlRequiresPush,
+    /// JSConsumerDirectRequiresPushErr.
+    #[error("consumer direct requires a push based consumer")]
+    ConsumerDirectRequiresPush,
+    /// JSConsumerDirectRequiresEphemeralErr.
+    #[error("consumer direct requires an ephemeral consumer")]
+    ConsumerDirectRequiresEphemeral,
+    /// JSConsumerFilterNotSubsetErr.
+    #[error("consumer filter subject is not a valid subset of the interest subjects")]
+    ConsumerFilterNotSubset,
+    /// JSConsumerInvalidPolicyErrF: the text says which policy conflict.
+    #[error("{0}")]
+    ConsumerInvalidPolicy(String),
+    /// JSConsumerInvalidSamplingErrF: the parse error.
+    #[error("failed to parse consumer sampling configuration: {0}")]
+    ConsumerInvalidSampling(String),
+    /// JSConsumerWQRequiresExplicitAckErr.
+    #[error("workqueue stream requires explicit ack")]
+    ConsumerWorkQueueRequiresExplicitAck,
+    /// JSConsumerWQMultipleUnfilteredErr.
+    #[error("multiple non-filtered consumers not allowed on workqueue stream")]
+    ConsumerWorkQueueMultipleUnfiltered,
+    /// JSConsumerWQConsumerNotUniqueErr.
+    #[error("filtered consumer not unique on workqueue stream")]
+    ConsumerWorkQueueNotUnique,
+    /// JSConsumerWQConsumerNotDeliverAllErr.
+    #[error("consumer must be deliver all on workqueue stream")]
+    ConsumerWorkQueueNotDeliverAll,
+    /// JSConsumerNameTooLongErrF: the maximum.
+    #[error("consumer name is too long, maximum allowed is {0}")]
+    ConsumerNameTooLong(usize),
+    /// JSConsumerBadDurableNameErr.
+    #[error("durable name can not contain '.', '*', '>'")]
+    ConsumerBadDurableName,
+    /// JSConsumerStoreFailedErrF: the store"s error.
+    #[error("error creating store for consumer: {0}")]
+    ConsumerStoreFailed(String),
+    /// JSConsumerExistingActiveErr.
+    #[error("consumer already exists and is still active")]
+    ConsumerExistingActive,
+    /// JSConsumerReplacementWithDifferentNameErr.
+    #[error("consumer replacement durable config not the same")]
+    ConsumerReplacementWithDifferentName,
+    /// JSConsumerDescriptionTooLongErrF: the maximum.
+    #[error("consumer description is too long, maximum allowed is {0}")]
+    ConsumerDescriptionTooLong(usize),
+    /// JSConsumerWithFlowControlNeedsHeartbeats.
+    #[error("consumer with flow control also needs heartbeats")]
+    ConsumerFlowControlNeedsHeartbeats,
+    /// JSConsumerInvalidDeliverSubject.
+    #[error("invalid push consumer deliver subject")]
+    ConsumerInvalidDeliverSubject,
+    /// JSConsumerMaxRequestBatchNegativeErr.
+    #[error("consumer max request batch needs to be > 0")]
+    ConsumerMaxRequestBatchNegative,
+    /// JSConsumerMaxRequestExpiresToSmall.
+    #[error("consumer max request expires needs to be >= 1ms")]
+    ConsumerMaxRequestExpiresTooSmall,
+    /// JSConsumerMaxDeliverBackoffErr.
+    #[error("max deliver is required to be > length of backoff values")]
+    ConsumerMaxDeliverBackoff,
+    /// JSConsumerMaxPendingAckExcessErrF: the limit.
+    #[error("consumer max ack pending exceeds system limit of {0}")]
+    ConsumerMaxPendingAckExcess(i64),
+    /// JSConsumerMaxRequestBatchExceededF: the limit.
+    #[error("consumer max request batch exceeds server limit of {0}")]
+    ConsumerMaxRequestBatchExceeded(i64),
+    /// JSConsumerReplicasExceedsStream.
+    #[error("consumer config replica count exceeds parent stream")]
+    ConsumerReplicasExceedsStream,
+    /// JSConsumerNameContainsPathSeparatorsErr.
+    #[error("Consumer name can not contain path separators")]
+    ConsumerNameContainsPathSeparators,
+    /// JSConsumerCreateFilterSubjectMismatchErr.
+    #[error("Consumer create request did not match filtered subject from create subject")]
+    ConsumerCreateFilterSubjectMismatch,
+    /// JSConsumerCreateDurableAndNameMismatch.
+    #[error("Consumer Durable and Name have to be equal if both are provided")]
+    ConsumerCreateDurableAndNameMismatch,
+    /// JSConsumerReplicasShouldMatchStream.
+    #[error("consumer config replicas must match interest retention stream's replicas")]
+    ConsumerReplicasShouldMatchStream,
+    /// JSConsumerMetadataLengthErrF: the limit as text.
+    #[error("consumer metadata exceeds maximum size of {0}")]
+    ConsumerMetadataLength(String),
+    /// JSConsumerDuplicateFilterSubjects.
+    #[error("consumer cannot have both FilterSubject and FilterSubjects specified")]
+    ConsumerDuplicateFilterSubjects,
+    /// JSConsumerMultipleFiltersNotAllowed.
+    #[error("consumer with multiple subject filters cannot use subject based API")]
+    ConsumerMultipleFiltersNotAllowed,
+    /// JSConsumerOverlappingSubjectFilters.
+    #[error("consumer subject filters cannot overlap")]
+    ConsumerOverlappingSubjectFilters,
+    /// JSConsumerEmptyFilter.
+    #[error("consumer filter in FilterSubjects cannot be empty")]
+    ConsumerEmptyFilter,
+    /// JSConsumerAlreadyExists.
+    #[error("consumer already exists")]
+    ConsumerAlreadyExists,
+    /// JSConsumerDoesNotExist.
+    #[error("consumer does not exist")]
+    ConsumerDoesNotExist,
 }
 
 impl JsError {
@@ -204,6 +360,58 @@ impl JsError {
             JsError::StreamPurgeFailed(_) => (500, 10110),
             JsError::StreamRollupFailed(_) => (500, 10111),
             JsError::SequenceNotFound(_) => (400, 10043),
+            JsError::ConsumerNotFound => (404, 10014),
+            JsError::ConsumerCreate(_) => (500, 10012),
+            JsError::ConsumerNameExists => (400, 10013),
+            JsError::ConsumerDurableNameNotInSubject => (400, 10016),
+            JsError::ConsumerDurableNameNotMatchSubject => (400, 10017),
+            JsError::ConsumerDurableNameNotSet => (400, 10018),
+            JsError::ConsumerEphemeralWithDurableName => (400, 10020),
+            JsError::NotEmptyRequest => (400, 10038),
+            JsError::ConsumerDeliverToWildcards => (400, 10079),
+            JsError::ConsumerPushMaxWaiting => (400, 10080),
+            JsError::ConsumerDeliverCycle => (400, 10081),
+            JsError::ConsumerMaxPendingAckPolicyRequired => (400, 10082),
+            JsError::ConsumerSmallHeartbeat => (400, 10083),
+            JsError::ConsumerPullRequiresAck => (400, 10084),
+            JsError::ConsumerPullWithRateLimit => (400, 10086),
+            JsError::ConsumerMaxWaitingNegative => (400, 10087),
+            JsError::ConsumerHeartbeatRequiresPush => (400, 10088),
+            JsError::ConsumerFlowControlRequiresPush => (400, 10089),
+            JsError::ConsumerDirectRequiresPush => (400, 10090),
+            JsError::ConsumerDirectRequiresEphemeral => (400, 10091),
+            JsError::ConsumerFilterNotSubset => (400, 10093),
+            JsError::ConsumerInvalidPolicy(_) => (400, 10094),
+            JsError::ConsumerInvalidSampling(_) => (400, 10095),
+            JsError::ConsumerWorkQueueRequiresExplicitAck => (400, 10098),
+            JsError::ConsumerWorkQueueMultipleUnfiltered => (400, 10099),
+            JsError::ConsumerWorkQueueNotUnique => (400, 10100),
+            JsError::ConsumerWorkQueueNotDeliverAll => (400, 10101),
+            JsError::ConsumerNameTooLong(_) => (400, 10102),
+            JsError::ConsumerBadDurableName => (400, 10103),
+            JsError::ConsumerStoreFailed(_) => (500, 10104),
+            JsError::ConsumerExistingActive => (400, 10105),
+            JsError::ConsumerReplacementWithDifferentName => (400, 10106),
+            JsError::ConsumerDescriptionTooLong(_) => (400, 10107),
+            JsError::ConsumerFlowControlNeedsHeartbeats => (400, 10108),
+            JsError::ConsumerInvalidDeliverSubject => (400, 10112),
+            JsError::ConsumerMaxRequestBatchNegative => (400, 10114),
+            JsError::ConsumerMaxRequestExpiresTooSmall => (400, 10115),
+            JsError::ConsumerMaxDeliverBackoff => (400, 10116),
+            JsError::ConsumerMaxPendingAckExcess(_) => (400, 10121),
+            JsError::ConsumerMaxRequestBatchExceeded(_) => (400, 10125),
+            JsError::ConsumerReplicasExceedsStream => (400, 10126),
+            JsError::ConsumerNameContainsPathSeparators => (400, 10127),
+            JsError::ConsumerCreateFilterSubjectMismatch => (400, 10131),
+            JsError::ConsumerCreateDurableAndNameMismatch => (400, 10132),
+            JsError::ConsumerReplicasShouldMatchStream => (400, 10134),
+            JsError::ConsumerMetadataLength(_) => (400, 10135),
+            JsError::ConsumerDuplicateFilterSubjects => (400, 10136),
+            JsError::ConsumerMultipleFiltersNotAllowed => (400, 10137),
+            JsError::ConsumerOverlappingSubjectFilters => (400, 10138),
+            JsError::ConsumerEmptyFilter => (400, 10139),
+            JsError::ConsumerAlreadyExists => (400, 10148),
+            JsError::ConsumerDoesNotExist => (400, 10149),
         }
     }
 

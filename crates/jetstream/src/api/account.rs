@@ -14,7 +14,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             reserved_memory: usage.reserved_memory,
             reserved_storage: usage.reserved_storage,
             streams: self.streams.len(),
-            consumers: 0,
+            consumers: self.consumer_count(),
             limits: self.limits,
             domain: self.domain.clone(),
             api: self.stats,
@@ -68,6 +68,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
     pub fn usage(&self) -> Usage {
         let mut usage = Usage {
             streams: self.streams.len() as u64,
+            consumers: self.consumer_count() as u64,
             api_total: self.stats.total,
             api_errors: self.stats.errors,
             ..Usage::default()

@@ -160,7 +160,7 @@ fn info(entry: &StreamEntry) -> StreamInfo {
             subjects: None,
             num_deleted: state.num_deleted,
             deleted: None,
-            consumer_count: 0,
+            consumer_count: entry.consumers.len() as u64,
         },
         domain: None,
     }

@@ -87,6 +87,11 @@ impl<P: StoreProvider> JetStreamApi<P> {
         };
         let result = stream.store_mut().purge(&purge);
         stream.mark_dirty();
+        if let Some(entry) = self.streams.get_mut(name) {
+            // Consumers skip what is gone, and their pending counts follow.
+            let first_seq = entry.stream.store().state().first_seq;
+            entry.consumers.purged(first_seq, entry.stream.store());
+        }
         Ok(match result {
             Ok(purged) => serde_json::json!({ "success": true, "purged": purged }),
             Err(e) => failed(JsError::StreamGeneral(e.to_string())),

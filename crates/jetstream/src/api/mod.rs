@@ -13,6 +13,8 @@
 mod account;
 pub use account::Usage;
 pub mod advisory;
+mod consumer_messages;
+mod consumers;
 mod direct;
 mod limits;
 mod listing;
@@ -21,6 +23,9 @@ mod request;
 mod streams;
 pub mod types;
 
+use crate::consumer::advisory::IdGenerator;
+use crate::consumer::check::ConsumerLimits;
+use crate::consumer::set::Consumers;
 use crate::engine::{Inbound, Outbound};
 use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
@@ -42,10 +47,11 @@ const REQUEST_REPLY: &str = "_INBOX.request";
 /// The server name API audits carry when none was set.
 const SERVER_NAME_DEFAULT: &str = "natrium";
 
-/// A stream and when it was created.
+/// A stream, when it was created, and its consumers.
 pub(crate) struct StreamEntry {
     pub stream: Stream,
     pub created: i64,
+    pub consumers: Consumers,
 }
 
 /// How nats-server accounts for an answer: `sendAPIResponse` (counted, audited),
@@ -76,8 +82,12 @@ pub struct JetStreamApi<P> {
     server_name: String,
     stats: ApiStats,
     advisories: Advisories,
-    /// Bumped whenever the set of stream subjects changes.
+    /// Bumped whenever the set of stream or consumer subjects changes.
     interest_generation: u64,
+    /// Advisory ids and generated names.
+    ids: IdGenerator,
+    /// What consumers produced since the engine last drained it.
+    outbox: Vec<Outbound>,
 }
 
 impl<P: StoreProvider> JetStreamApi<P> {
@@ -98,6 +108,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
             stats: ApiStats::default(),
             advisories: Advisories::default(),
             interest_generation: 0,
+            ids: IdGenerator::default(),
+            outbox: Vec::new(),
         }
     }
 
@@ -115,12 +127,14 @@ impl<P: StoreProvider> JetStreamApi<P> {
             let name = recovered.config.name.clone();
             let stream = Stream::new(recovered.config, recovered.store);
             self.streams.insert(
-                name,
+                name.clone(),
                 StreamEntry {
                     stream,
                     created: recovered.created,
+                    consumers: Consumers::default(),
                 },
             );
+            self.recover_consumers(&name)?;
         }
         self.interest_generation += 1;
         Ok(())
@@ -228,10 +242,15 @@ impl<P: StoreProvider> JetStreamApi<P> {
         now: i64,
     ) -> Option<Vec<u8>> {
         let domain = self.domain.clone();
-        let stream = self.stream_for_subject(subject)?;
-        let name = stream.config().name.clone();
-        Some(match stream.publish(subject, headers, payload, now) {
-            Ok(published) => crate::stream::pub_ack(&name, domain.as_deref(), published),
+        let entry = self.entry_for_subject(subject)?;
+        let name = entry.stream.config().name.clone();
+        Some(match entry.stream.publish(subject, headers, payload, now) {
+            Ok(published) => {
+                if let crate::stream::Published::Stored(seq) = published {
+                    Self::stored(entry, seq, subject);
+                }
+                crate::stream::pub_ack(&name, domain.as_deref(), published)
+            }
             Err(error) => crate::stream::pub_ack_error(&name, &error),
         })
     }
@@ -244,6 +263,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
                 tickets.push(ticket);
             }
         }
+        self.sync_consumers(tickets);
     }
 
     /// Removes messages past their stream's `max_age` at `now`. Cheap when nothing is due:
@@ -309,6 +329,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
                     }
                 }
             }
+            ("CONSUMER", rest) => self.consumer_request(rest, body, now)?,
             _ => return None,
         };
         Some(json_answer(kind, result))
@@ -316,16 +337,20 @@ impl<P: StoreProvider> JetStreamApi<P> {
 
     /// The stream whose subjects match a published subject, if any.
     pub fn stream_for_subject(&mut self, subject: &str) -> Option<&mut Stream> {
-        self.streams
-            .values_mut()
+        self.entry_for_subject(subject)
             .map(|entry| &mut entry.stream)
-            .find(|stream| {
-                stream
-                    .config()
-                    .subjects
-                    .iter()
-                    .any(|filter| natrium_subject::matches(filter.as_bytes(), subject.as_bytes()))
-            })
+    }
+
+    /// The stream (with its consumers) whose subjects match a published subject.
+    fn entry_for_subject(&mut self, subject: &str) -> Option<&mut StreamEntry> {
+        self.streams.values_mut().find(|entry| {
+            entry
+                .stream
+                .config()
+                .subjects
+                .iter()
+                .any(|filter| natrium_subject::matches(filter.as_bytes(), subject.as_bytes()))
+        })
     }
 
     /// The number of streams.
@@ -341,6 +366,15 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// The store provider (e.g. to report the streams recovery skipped).
     pub fn provider(&self) -> &P {
         &self.provider
+    }
+
+    /// Consumer limits from the account (the server's `max_ack_pending` and
+    /// `max_request_batch` are not configurable yet).
+    fn consumer_limits(&self) -> ConsumerLimits {
+        ConsumerLimits {
+            account_max_ack_pending: self.limits.max_ack_pending,
+            ..ConsumerLimits::default()
+        }
     }
 }
 

@@ -78,6 +78,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             StreamEntry {
                 stream: Stream::new(config, store),
                 created: now,
+                consumers: Default::default(),
             },
         );
         self.advisories
@@ -131,9 +132,10 @@ impl<P: StoreProvider> JetStreamApi<P> {
         name: &str,
         now: i64,
     ) -> Result<serde_json::Value, JsError> {
-        if self.streams.remove(name).is_none() {
+        let Some(entry) = self.streams.remove(name) else {
             return Err(JsError::StreamNotFound);
-        }
+        };
+        self.stream_deleted(entry);
         self.interest_generation += 1;
         self.provider
             .remove(name)

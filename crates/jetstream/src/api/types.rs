@@ -27,6 +27,19 @@ pub mod response_type {
     pub const STREAM_MSG_GET: &str = "io.nats.jetstream.api.v1.stream_msg_get_response";
     /// `$JS.API.STREAM.MSG.DELETE.*`.
     pub const STREAM_MSG_DELETE: &str = "io.nats.jetstream.api.v1.stream_msg_delete_response";
+    /// `$JS.API.CONSUMER.CREATE.*` and `DURABLE.CREATE.*`.
+    pub const CONSUMER_CREATE: &str = "io.nats.jetstream.api.v1.consumer_create_response";
+    /// `$JS.API.CONSUMER.DELETE.*`.
+    pub const CONSUMER_DELETE: &str = "io.nats.jetstream.api.v1.consumer_delete_response";
+    /// `$JS.API.CONSUMER.INFO.*`.
+    pub const CONSUMER_INFO: &str = "io.nats.jetstream.api.v1.consumer_info_response";
+    /// `$JS.API.CONSUMER.NAMES.*`.
+    pub const CONSUMER_NAMES: &str = "io.nats.jetstream.api.v1.consumer_names_response";
+    /// `$JS.API.CONSUMER.LIST.*`.
+    pub const CONSUMER_LIST: &str = "io.nats.jetstream.api.v1.consumer_list_response";
+    /// `$JS.API.CONSUMER.LEADER.STEPDOWN.*`.
+    pub const CONSUMER_LEADER_STEPDOWN: &str =
+        "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
 }
 
 /// A stream's state as `StreamInfo.state` reports it; times are RFC 3339.

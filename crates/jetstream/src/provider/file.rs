@@ -7,6 +7,10 @@
 
 use super::meta::{self, io, sync_dir};
 use super::{RecoveredStream, StoreProvider};
+use crate::consumer::config::ConsumerConfig;
+use crate::consumer::storage::{
+    ConsumerStorage, FileConsumerStorage, MemoryConsumerStorage, RecoveredConsumer,
+};
 use crate::engine::ProviderFactory;
 use crate::stream::config::{Compression, StorageType, StreamConfig};
 use crate::stream::{store_config, BoxedStore};
@@ -167,6 +171,30 @@ impl StoreProvider for FileStores {
         meta::forget(&dir)?;
         fs::remove_dir_all(&dir).map_err(io("removing the stream directory"))?;
         sync_dir(&self.streams_dir(), "removing the stream directory")
+    }
+
+    fn open_consumer(
+        &mut self,
+        stream: &StreamConfig,
+        name: &str,
+        _config: &ConsumerConfig,
+        _created: i64,
+    ) -> Result<Box<dyn ConsumerStorage>, StoreError> {
+        if stream.storage == StorageType::Memory {
+            return Ok(Box::<MemoryConsumerStorage>::default());
+        }
+        let storage = FileConsumerStorage::open(&self.stream_dir(&stream.name), name)?;
+        Ok(Box::new(storage))
+    }
+
+    fn recover_consumers(
+        &mut self,
+        stream: &StreamConfig,
+    ) -> Result<Vec<RecoveredConsumer>, StoreError> {
+        if stream.storage == StorageType::Memory {
+            return Ok(Vec::new());
+        }
+        FileConsumerStorage::recover_all(&self.stream_dir(&stream.name))
     }
 
     fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {

@@ -7,6 +7,8 @@ mod meta;
 
 pub use file::{FileStores, SkippedStream};
 
+use crate::consumer::config::ConsumerConfig;
+use crate::consumer::storage::{ConsumerStorage, MemoryConsumerStorage, RecoveredConsumer};
 use crate::stream::config::StreamConfig;
 use crate::stream::{store_config, BoxedStore};
 use natrium_store::{MemoryStore, StoreError};
@@ -33,6 +35,24 @@ pub trait StoreProvider {
     fn remove(&mut self, name: &str) -> Result<(), StoreError>;
     /// Every stream kept from before, recovered.
     fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError>;
+    /// Opens where a durable consumer of `stream` keeps its configuration and state (a file
+    /// provider: `<stream dir>/obs/<name>/`). The default keeps them in memory.
+    fn open_consumer(
+        &mut self,
+        _stream: &StreamConfig,
+        _name: &str,
+        _config: &ConsumerConfig,
+        _created: i64,
+    ) -> Result<Box<dyn ConsumerStorage>, StoreError> {
+        Ok(Box::<MemoryConsumerStorage>::default())
+    }
+    /// Every durable consumer `stream` kept from before. The default has none.
+    fn recover_consumers(
+        &mut self,
+        _stream: &StreamConfig,
+    ) -> Result<Vec<RecoveredConsumer>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Every stream in memory, whatever its `storage` says (tests, and a server without a store

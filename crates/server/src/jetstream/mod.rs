@@ -24,8 +24,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tracing::{error, info};
 
-/// How often the thread wakes without traffic, for time-driven work (expiry, redelivery).
-const IDLE_TICK: Duration = Duration::from_millis(250);
+/// The longest the thread sleeps without traffic. Timers say when they are due
+/// (`next_deadline`), but a push consumer waiting for its deliver subject to get a subscriber
+/// has no deadline: this bounds how late it starts.
+const IDLE_TICK_MAX: Duration = Duration::from_millis(100);
 
 /// The running JetStream thread.
 pub(crate) struct JetStreamService {
@@ -88,7 +90,7 @@ impl<P: StoreProvider> Worker<P> {
     fn run(mut self) {
         let mut spare = Batch::default();
         let mut out = Vec::new();
-        while let Some(batch) = self.inbox.take(Some(IDLE_TICK), spare) {
+        while let Some(batch) = self.inbox.take(Some(self.wait_limit()), spare) {
             self.clients.release_backpressure();
             let now = now_nanos();
             for record in &batch.records {
@@ -101,7 +103,17 @@ impl<P: StoreProvider> Worker<P> {
                 };
                 self.engine.handle(inbound, now, &mut out);
             }
-            self.engine.tick(now, &mut out);
+            let server = &self.server;
+            let has_interest = |account: &str, subject: &str| {
+                server.lookup_account(account).is_some_and(|account| {
+                    !account
+                        .sublist
+                        .match_subject(subject.as_bytes())
+                        .0
+                        .is_empty()
+                })
+            };
+            self.engine.tick(now, &has_interest, &mut out);
             if !self.wait_durable() {
                 // Withheld acks make clients retry, and deduplication catches the retries.
                 error!(
@@ -113,17 +125,27 @@ impl<P: StoreProvider> Worker<P> {
             // New streams are subscribed before their creation is answered, so a publish
             // right after the reply is stored.
             self.sync_interest();
+            let had_output = !out.is_empty();
             for message in out.drain(..) {
                 self.clients.send(&message);
             }
             self.clients.end_batch();
-            if !batch.records.is_empty() {
+            if !batch.records.is_empty() || had_output {
                 self.publish_snapshot();
             }
             spare = batch;
         }
         *self.server.jetstream_snapshot.lock() = None;
         info!("JetStream stopped");
+    }
+
+    /// How long to sleep at most: until the next timer, within [`IDLE_TICK_MAX`].
+    fn wait_limit(&self) -> Duration {
+        let Some(deadline) = self.engine.next_deadline() else {
+            return IDLE_TICK_MAX;
+        };
+        let nanos = u64::try_from(deadline.saturating_sub(now_nanos())).unwrap_or(0);
+        Duration::from_nanos(nanos).min(IDLE_TICK_MAX)
     }
 
     /// Syncs every store written in this batch and waits; false if any sync failed.
