@@ -8,8 +8,10 @@
 //!
 //! [`FileConsumerStorage`] keeps a durable under `<stream dir>/obs/<name>/` as nats-server
 //! does: `meta.inf` (name, creation time and configuration as JSON) and `o.dat` (the
-//! state, checksummed). Both are replaced whole (write, fsync, rename, fsync the directory),
-//! so a crash leaves either the old or the new file, never a torn one.
+//! state, checksummed). Both are replaced whole (write a temporary file, rename), so a killed
+//! process leaves the old or the new file, never a torn one. Only the configuration is
+//! fsynced: after a power failure a torn `o.dat` fails its checksum and the consumer starts
+//! again by its deliver policy, which redelivers but loses nothing (at-least-once).
 
 use super::config::ConsumerConfig;
 use natrium_store::{ConsumerState, StoreError, SyncTicket};
@@ -187,12 +189,16 @@ impl ConsumerStorage for FileConsumerStorage {
         };
         let bytes = serde_json::to_vec(&meta)
             .map_err(|_| StoreError::InvalidConfig("consumer configuration not encodable"))?;
-        replace_file(&self.dir, META_FILE, &bytes)
+        replace_file(&self.dir, META_FILE, &bytes, Durability::Fsync)
     }
 
     fn sync(&mut self) -> Result<SyncTicket, StoreError> {
         if let Some(bytes) = self.unwritten.take() {
-            replace_file(&self.dir, STATE_FILE, &bytes)?;
+            // Handed to the OS, not fsynced: a killed process loses no ack, and after a power
+            // failure an older state can only redeliver, which at-least-once allows (nats-server
+            // does not fsync consumer state either). An fsync per batch of acks would cap a
+            // consumer at a few hundred batches a second.
+            replace_file(&self.dir, STATE_FILE, &bytes, Durability::OsOnly)?;
         }
         Ok(SyncTicket::ready())
     }
@@ -241,15 +247,35 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Writes `dir/name` whole and durably: a temporary file, fsync, rename, fsync the directory.
-fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+/// How far [`replace_file`] takes a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// To the disk: fsync the file and the directory.
+    Fsync,
+    /// To the operating system only; the rename still replaces the file whole.
+    OsOnly,
+}
+
+/// Writes `dir/name` whole: a temporary file, renamed over the old one, fsynced as asked.
+fn replace_file(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<(), StoreError> {
     let path = dir.join(name);
     let temporary = dir.join(format!("{name}.new"));
     let mut file = File::create(&temporary).map_err(io_error("writing consumer state"))?;
     file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| match durability {
+            Durability::Fsync => file.sync_all(),
+            Durability::OsOnly => Ok(()),
+        })
         .map_err(io_error("writing consumer state"))?;
     fs::rename(&temporary, &path).map_err(io_error("replacing consumer state"))?;
+    if durability == Durability::OsOnly {
+        return Ok(());
+    }
     File::open(dir)
         .and_then(|dir| dir.sync_all())
         .map_err(io_error("syncing a consumer directory"))
