@@ -8,10 +8,10 @@
 //!
 //! [`FileConsumerStorage`] keeps a durable under `<stream dir>/obs/<name>/` as nats-server
 //! does: `meta.inf` (name, creation time and configuration as JSON) and `o.dat` (the
-//! state, checksummed). Both are replaced whole (write a temporary file, rename), so a killed
-//! process leaves the old or the new file, never a torn one. Only the configuration is
-//! fsynced: after a power failure a torn `o.dat` fails its checksum and the consumer starts
-//! again by its deliver policy, which redelivers but loses nothing (at-least-once).
+//! state, checksummed and length-prefixed). The configuration is replaced whole and fsynced;
+//! the state is overwritten in place by one write per batch, not fsynced: a killed process
+//! loses nothing, and after a power failure a torn `o.dat` fails its checksum and the consumer
+//! starts again by its deliver policy, which redelivers but loses nothing (at-least-once).
 
 use super::config::ConsumerConfig;
 use natrium_store::{ConsumerState, StoreError, SyncTicket};
@@ -93,6 +93,8 @@ pub struct FileConsumerStorage {
     dir: PathBuf,
     /// The state saved since the last sync, not yet written.
     unwritten: Option<Vec<u8>>,
+    /// `o.dat`, kept open: each sync is one positioned write.
+    state_file: Option<File>,
 }
 
 /// `meta.inf`: what nats-server's `FileConsumerInfo` holds.
@@ -118,6 +120,7 @@ impl FileConsumerStorage {
         Ok(FileConsumerStorage {
             dir,
             unwritten: None,
+            state_file: None,
         })
     }
 
@@ -162,6 +165,7 @@ impl FileConsumerStorage {
                 storage: Box::new(FileConsumerStorage {
                     dir,
                     unwritten: None,
+                    state_file: None,
                 }),
             });
         }
@@ -189,16 +193,33 @@ impl ConsumerStorage for FileConsumerStorage {
         };
         let bytes = serde_json::to_vec(&meta)
             .map_err(|_| StoreError::InvalidConfig("consumer configuration not encodable"))?;
-        replace_file(&self.dir, META_FILE, &bytes, Durability::Fsync)
+        replace_file(&self.dir, META_FILE, &bytes)
     }
 
     fn sync(&mut self) -> Result<SyncTicket, StoreError> {
         if let Some(bytes) = self.unwritten.take() {
-            // Handed to the OS, not fsynced: a killed process loses no ack, and after a power
-            // failure an older state can only redeliver, which at-least-once allows (nats-server
-            // does not fsync consumer state either). An fsync per batch of acks would cap a
-            // consumer at a few hundred batches a second.
-            replace_file(&self.dir, STATE_FILE, &bytes, Durability::OsOnly)?;
+            // One positioned write over the old state, handed to the OS and not fsynced. A
+            // killed process loses no ack: a write syscall is never half done by a kill, and
+            // the length prefix makes leftover bytes of a longer old state harmless. After a
+            // power failure a torn state fails its checksum and the consumer starts again by
+            // its deliver policy: redeliveries, which at-least-once allows (nats-server does
+            // not fsync consumer state either). An fsync per batch of acks, or a rename, would
+            // cap a consumer at a few thousand batches a second.
+            let file = match &mut self.state_file {
+                Some(file) => file,
+                None => self.state_file.insert(
+                    fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .create(true)
+                        .truncate(false)
+                        .open(self.dir.join(STATE_FILE))
+                        .map_err(io_error("opening consumer state"))?,
+                ),
+            };
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(&bytes, 0)
+                .map_err(io_error("writing consumer state"))?;
         }
         Ok(SyncTicket::ready())
     }
@@ -220,11 +241,13 @@ fn io_error(context: &'static str) -> impl FnOnce(std::io::Error) -> StoreError 
     move |source| StoreError::Io { context, source }
 }
 
-/// `o.dat`: magic, the encoded state, and an FNV-1a checksum of the state.
+/// `o.dat`: magic, the state's length, the encoded state, and an FNV-1a checksum of the
+/// state. Bytes after that are leftovers of a longer earlier state.
 fn encode_state(state: &ConsumerState) -> Vec<u8> {
     let body = state.encode();
-    let mut bytes = Vec::with_capacity(body.len() + 16);
+    let mut bytes = Vec::with_capacity(body.len() + 24);
     bytes.extend_from_slice(STATE_MAGIC);
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&body);
     bytes.extend_from_slice(&fnv1a(&body).to_le_bytes());
     bytes
@@ -232,8 +255,11 @@ fn encode_state(state: &ConsumerState) -> Vec<u8> {
 
 /// Reads `o.dat`; `None` unless magic and checksum verify and the state decodes.
 fn decode_state(bytes: &[u8]) -> Option<ConsumerState> {
-    let body = bytes.strip_prefix(STATE_MAGIC)?;
-    let (body, sum) = body.split_at_checked(body.len().checked_sub(8)?)?;
+    let rest = bytes.strip_prefix(STATE_MAGIC)?;
+    let (length, rest) = rest.split_at_checked(8)?;
+    let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
+    let (body, rest) = rest.split_at_checked(length)?;
+    let sum = rest.get(..8)?;
     let expected = u64::from_le_bytes(sum.try_into().ok()?);
     if fnv1a(body) != expected {
         return None;
@@ -247,35 +273,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// How far [`replace_file`] takes a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    /// To the disk: fsync the file and the directory.
-    Fsync,
-    /// To the operating system only; the rename still replaces the file whole.
-    OsOnly,
-}
-
-/// Writes `dir/name` whole: a temporary file, renamed over the old one, fsynced as asked.
-fn replace_file(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    durability: Durability,
-) -> Result<(), StoreError> {
+/// Writes `dir/name` whole and durably: a temporary file, fsync, rename, fsync the directory.
+fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let path = dir.join(name);
     let temporary = dir.join(format!("{name}.new"));
-    let mut file = File::create(&temporary).map_err(io_error("writing consumer state"))?;
+    let mut file = File::create(&temporary).map_err(io_error("writing consumer metadata"))?;
     file.write_all(bytes)
-        .and_then(|()| match durability {
-            Durability::Fsync => file.sync_all(),
-            Durability::OsOnly => Ok(()),
-        })
-        .map_err(io_error("writing consumer state"))?;
-    fs::rename(&temporary, &path).map_err(io_error("replacing consumer state"))?;
-    if durability == Durability::OsOnly {
-        return Ok(());
-    }
+        .and_then(|()| file.sync_all())
+        .map_err(io_error("writing consumer metadata"))?;
+    fs::rename(&temporary, &path).map_err(io_error("replacing consumer metadata"))?;
     File::open(dir)
         .and_then(|dir| dir.sync_all())
         .map_err(io_error("syncing a consumer directory"))
@@ -291,6 +297,40 @@ mod tests {
             std::env::temp_dir().join(format!("natrium-consumer-{label}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn a_shorter_state_written_over_a_longer_one_reads_back() {
+        let dir = temporary_dir("overwrite");
+        let mut storage = FileConsumerStorage::open(&dir, "C").unwrap();
+        let mut long = ConsumerState::default();
+        for seq in 1..=50 {
+            long.pending.insert(
+                seq,
+                Pending {
+                    consumer_seq: seq,
+                    timestamp: 7,
+                },
+            );
+        }
+        storage.save_state(&long).unwrap();
+        assert!(storage.sync().unwrap().is_done());
+        let short = ConsumerState {
+            ack_floor: SequencePair {
+                consumer_seq: 50,
+                stream_seq: 50,
+            },
+            ..ConsumerState::default()
+        };
+        storage.save_state(&short).unwrap();
+        assert!(storage.sync().unwrap().is_done());
+        let bytes = fs::read(dir.join("obs/C").join(STATE_FILE)).unwrap();
+        assert!(
+            bytes.len() > encode_state(&short).len(),
+            "the longer state's tail is left"
+        );
+        assert_eq!(decode_state(&bytes), Some(short));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
