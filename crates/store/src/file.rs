@@ -76,7 +76,32 @@ pub struct FileStore {
     pub(crate) consumers: std::collections::HashMap<String, crate::consumer::ConsumerFile>,
     /// The last compressed block read, decompressed.
     pub(crate) decompressed: std::sync::Mutex<Option<(u32, Arc<Vec<u8>>)>>,
+    /// Bytes read ahead of the last uncompressed record read: consumers read in sequence
+    /// order, so one `pread` serves many records.
+    read_ahead: std::sync::Mutex<Option<ReadAhead>>,
     removed: Vec<u64>,
+}
+
+/// How much one read of an uncompressed block fetches.
+const READ_AHEAD_BYTES: usize = 64 * 1024;
+
+/// A window of one block file's bytes, as read from disk.
+#[derive(Debug, Default)]
+struct ReadAhead {
+    block: u32,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+impl ReadAhead {
+    /// The `len` bytes at `offset` of `block`, if the window holds them.
+    fn get(&self, block: u32, offset: u64, len: usize) -> Option<&[u8]> {
+        if block != self.block || offset < self.offset {
+            return None;
+        }
+        let start = usize::try_from(offset - self.offset).ok()?;
+        self.bytes.get(start..start.checked_add(len)?)
+    }
 }
 
 impl FileStore {
@@ -114,6 +139,7 @@ impl FileStore {
             flusher,
             consumers: Default::default(),
             decompressed: Default::default(),
+            read_ahead: Default::default(),
             removed: Vec::new(),
         };
         let report = crate::recovery::recover(&mut store)?;
@@ -219,6 +245,9 @@ impl FileStore {
     }
 
     fn new_block(&mut self, id: u32) -> Result<(), StoreError> {
+        // Ids restart at 1 once every block is gone: a window of an old block must not be
+        // mistaken for the new one's bytes.
+        self.forget_read_ahead();
         let path = Self::block_path(&self.dir, id);
         let file = OpenOptions::new()
             .read(true)
@@ -419,10 +448,45 @@ impl FileStore {
                 .ok_or(StoreError::Corrupt { seq: 0 })?;
             bytes.copy_from_slice(source);
         } else {
+            // Records below `pending_offset` (or in any earlier block) are on disk for good;
+            // only an erase rewrites them, and it drops the read-ahead.
+            let on_disk = if is_last {
+                self.pending_offset
+            } else {
+                block.len
+            };
+            let mut cache = self
+                .read_ahead
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(hit) = cache
+                .as_ref()
+                .and_then(|ahead| ahead.get(block.id, offset, bytes.len()))
+            {
+                bytes.copy_from_slice(hit);
+                return Ok(bytes);
+            }
+            let window = (on_disk.saturating_sub(offset) as usize).min(READ_AHEAD_BYTES);
+            if window <= bytes.len() {
+                block
+                    .file
+                    .read_exact_at(&mut bytes, offset)
+                    .map_err(StoreError::io("reading a block file"))?;
+                return Ok(bytes);
+            }
+            let mut ahead = cache.take().map(|ahead| ahead.bytes).unwrap_or_default();
+            ahead.resize(window, 0);
             block
                 .file
-                .read_exact_at(&mut bytes, offset)
+                .read_exact_at(&mut ahead, offset)
                 .map_err(StoreError::io("reading a block file"))?;
+            let len = bytes.len();
+            bytes.copy_from_slice(&ahead[..len]);
+            *cache = Some(ReadAhead {
+                block: block.id,
+                offset,
+                bytes: ahead,
+            });
         }
         Ok(bytes)
     }
@@ -489,8 +553,17 @@ impl FileStore {
     }
 
     /// Overwrites a record's body with zeros, keeping its length so offsets stay valid.
+    fn forget_read_ahead(&self) {
+        self.read_ahead
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+    }
+
     fn erase(&mut self, location: Location, seq: u64, timestamp: i64) -> Result<(), StoreError> {
         let original = self.read_record(location)?;
+        // The record's bytes change on disk: no copy of them may be served afterwards.
+        self.forget_read_ahead();
         let Some(header) = record::Header::decode(&original) else {
             return Ok(());
         };
