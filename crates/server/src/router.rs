@@ -74,6 +74,20 @@ impl Router {
         self.deliver_all(server, account, &matches, publish, origin)
     }
 
+    /// Like [`route`](Self::route) without the match cache: for subjects seen once (reply
+    /// inboxes), which would only churn the cache.
+    pub fn route_uncached(
+        &mut self,
+        server: &ServerState,
+        account: &Account,
+        deliver_subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let (matches, _) = account.sublist.match_subject(deliver_subject);
+        self.deliver_all(server, account, &matches, publish, origin)
+    }
+
     /// Queues bytes to one connection outside any subscription (protocol replies).
     pub fn send_to(&mut self, client: &Arc<ClientShared>, write: impl FnOnce(&mut Vec<u8>)) {
         if client.queue(usize::MAX, None, write) == Queued::NeedsFlush {

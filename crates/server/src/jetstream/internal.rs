@@ -189,8 +189,15 @@ impl InternalClient {
             trace: false,
         };
         let deliver = message.deliver.as_bytes();
-        self.router
-            .route(server, &self.account, deliver, &publish, origin);
+        if message.deliver == message.subject {
+            // Replies and advisories: PubAcks go to a new inbox each time, so caching their
+            // matches would only evict the deliver subjects of consumers, which repeat.
+            self.router
+                .route_uncached(server, &self.account, deliver, &publish, origin);
+        } else {
+            self.router
+                .route(server, &self.account, deliver, &publish, origin);
+        }
     }
 }
 
