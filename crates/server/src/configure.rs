@@ -5,6 +5,7 @@
 //! and a line in `reload.rs` saying whether it may change on reload.
 
 mod jetstream;
+mod tls;
 
 use crate::options::{ListenPort, Options};
 use natrium_config::{Entry, Kind, Value, ValueError};
@@ -72,7 +73,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "operator",
     "resolver",
     "system_account",
-    "tls",
     "websocket",
 ];
 
@@ -157,6 +157,7 @@ fn apply_entry(
         "http_base_path" => options.http_base_path = value.as_str().map_err(text)?.to_string(),
         "jetstream" => jetstream::apply(&mut options.jetstream, entry)?,
         "store_dir" | "storedir" => jetstream::set_store_dir(&mut options.jetstream, value)?,
+        "tls" => options.tls = Some(tls::parse_tls(entry, warnings)?),
         other if NOT_YET_SUPPORTED.contains(&other) => {
             return Err(format!(
                 "{at}: {:?} is not supported by natrium yet",

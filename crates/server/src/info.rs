@@ -26,6 +26,15 @@ pub struct ServerInfo {
     pub port: u16,
     /// Whether message headers are supported.
     pub headers: bool,
+    /// Clients must upgrade to TLS (after this INFO, or before it with `handshake_first`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
+    /// Clients must present a certificate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify: bool,
+    /// TLS is offered but not required (nats-server's `allow_non_tls`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_available: bool,
     /// The largest message a client may publish.
     pub max_payload: usize,
     /// Whether JetStream is enabled.

@@ -1,5 +1,6 @@
 //! Server options with nats-server's defaults; the CLI and (later) the config file fill them.
 
+use crate::tls::TlsOptions;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -78,6 +79,8 @@ pub struct Options {
     pub lame_duck_duration: Duration,
     /// How long lame duck mode waits before it starts closing clients.
     pub lame_duck_grace_period: Duration,
+    /// TLS for client connections (and HTTPS monitoring); `None` means plain TCP.
+    pub tls: Option<TlsOptions>,
     /// The configuration file the options came from, if any.
     pub config_file: Option<PathBuf>,
     /// JetStream: off unless `-js` or a `jetstream` block turns it on.
@@ -133,6 +136,7 @@ impl Default for Options {
             http_base_path: String::new(),
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
+            tls: None,
             config_file: None,
             jetstream: JetStreamOptions::default(),
         }

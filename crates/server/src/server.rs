@@ -126,6 +126,9 @@ impl ServerState {
             host: options.host.clone(),
             port: self.port,
             headers: options.headers,
+            tls_required: options.tls.is_some(),
+            tls_verify: options.tls.as_ref().is_some_and(|tls| tls.spec.verify),
+            tls_available: false,
             max_payload: options.max_payload,
             jetstream: options.jetstream.enabled,
             client_id,
@@ -220,24 +223,27 @@ impl Server {
                 monitor_port_text(https)
             )));
         }
-        if options.https_port.is_some() {
-            // HTTPS monitoring uses the server's TLS block, which does not exist yet.
+        if options.https_port.is_some() && options.tls.is_none() {
             return Err(ServerError::InvalidOptions(
                 "TLS cert and key required for HTTPS".to_string(),
             ));
         }
-        let monitor_listener = match &options.http_port {
-            Some(http_port) => {
+        let monitor_listener = match (&options.http_port, &options.https_port) {
+            (Some(port), _) => Some(("http", port)),
+            (None, Some(port)) => Some(("https", port)),
+            (None, None) => None,
+        };
+        let monitor_listener = match monitor_listener {
+            Some((scheme, port)) => {
                 let host = monitor::http::listen_host(&options);
-                let listener =
-                    monitor::bind_listener(&host, http_port)
-                        .await
-                        .map_err(|source| ServerError::Listen {
-                            address: format!("{host}:{}", monitor_port_text(http_port)),
-                            source,
-                        })?;
+                let listener = monitor::bind_listener(&host, port)
+                    .await
+                    .map_err(|source| ServerError::Listen {
+                        address: format!("{host}:{}", monitor_port_text(port)),
+                        source,
+                    })?;
                 let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-                info!("Starting http monitor on {host}:{bound}");
+                info!("Starting {scheme} monitor on {host}:{bound}");
                 Some(listener)
             }
             None => None,
@@ -326,9 +332,12 @@ impl Server {
     /// Serves clients until a [`ServerHandle`] asks for shutdown (directly or at the end of
     /// lame duck mode), then closes every connection.
     pub async fn run(self) {
-        let monitoring = self
-            .monitor_listener
-            .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
+        let monitoring = self.monitor_listener.map(|listener| {
+            let options = self.state.options();
+            // The https listener keeps the TLS it started with; a reload cannot move it.
+            let tls = options.https_port.as_ref().and(options.tls.clone());
+            tokio::spawn(monitor::serve(Arc::clone(&self.state), listener, tls))
+        });
         let mut jetstream = self.jetstream;
         info!("Server is ready");
         let state = Arc::clone(&self.state);

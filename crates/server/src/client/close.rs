@@ -35,6 +35,8 @@ pub enum CloseReason {
     ServerShutdown,
     /// CONNECT asked for no-responders without headers.
     NoRespondersRequiresHeaders,
+    /// The TLS handshake failed, timed out, or showed an unpinned certificate.
+    TlsHandshakeError,
 }
 
 impl CloseReason {
@@ -57,6 +59,7 @@ impl CloseReason {
             CloseReason::MaxControlLineExceeded => "Maximum Control Line Exceeded",
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::NoRespondersRequiresHeaders => "No Responders Requires Headers",
+            CloseReason::TlsHandshakeError => "TLS Handshake Error",
         }
     }
 }

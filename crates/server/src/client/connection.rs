@@ -1,6 +1,7 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
-use super::{writer, ClientIdentity, ClientShared, CloseReason};
+use super::transport::{Reader, Transport};
+use super::{handshake, writer, ClientIdentity, ClientShared, CloseReason};
 use crate::account::Account;
 use crate::info::ConnectOptions;
 use crate::options::Options;
@@ -59,33 +60,55 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     debug!("{label} - Client connection created");
 
     let info = server.client_info_json(id, &peer, false);
-    shared.send_now(|out| encode::write_info(out, &info));
-    let writer = tokio::spawn(writer::write_loop(
-        Arc::clone(&server),
-        Arc::clone(&shared),
-        Arc::clone(&socket),
-    ));
-
+    let options = server.options();
+    // Registered before the handshake, so max_connections also bounds handshakes in progress.
     let admitted = server.register_client(&shared);
-    let mut final_subscriptions = Vec::new();
-    let reason = if admitted {
-        let mut connection = Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
-        connection
-            .account
-            .stats
-            .total_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let reason = connection.read_loop(&socket).await;
-        final_subscriptions = connection.remove_all_subscriptions();
-        reason
-    } else {
-        error!("{label} - maximum connections exceeded");
-        shared.send_now(|out| encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED));
-        CloseReason::MaxConnectionsExceeded
+    let transport = match &options.tls {
+        Some(tls) if admitted => {
+            handshake::establish_tls(&shared, &socket, tls, &info, options.write_deadline).await
+        }
+        _ => {
+            shared.send_now(|out| encode::write_info(out, &info));
+            Ok(Transport::Tcp(Arc::clone(&socket)))
+        }
     };
-    // A reason set elsewhere (slow consumer, stale connection) wins over what the reader saw.
-    shared.close(reason, true);
-    let _ = writer.await;
+    drop(options);
+    let mut final_subscriptions = Vec::new();
+    let reason = match transport {
+        Err(reason) => {
+            shared.close(reason, false);
+            reason
+        }
+        Ok(transport) => {
+            let (mut reader, writer) = transport.split();
+            let writer = tokio::spawn(writer::write_loop(
+                Arc::clone(&server),
+                Arc::clone(&shared),
+                writer,
+            ));
+            let reason = if admitted {
+                let mut connection =
+                    Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
+                connection
+                    .account
+                    .stats
+                    .total_connections
+                    .fetch_add(1, Ordering::Relaxed);
+                let reason = connection.read_loop(&mut reader).await;
+                final_subscriptions = connection.remove_all_subscriptions();
+                reason
+            } else {
+                error!("{label} - maximum connections exceeded");
+                shared.send_now(|out| encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED));
+                CloseReason::MaxConnectionsExceeded
+            };
+            // A reason set elsewhere (slow consumer, stale connection) wins over what the
+            // reader saw.
+            shared.close(reason, true);
+            let _ = writer.await;
+            reason
+        }
+    };
     shared.release_socket();
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
@@ -123,21 +146,17 @@ impl Connection {
         }
     }
 
-    async fn read_loop(&mut self, socket: &TcpStream) -> CloseReason {
+    async fn read_loop(&mut self, reader: &mut Reader) -> CloseReason {
         let mut buf = BytesMut::with_capacity(READ_BUFFER_BYTES_MIN);
         let mut read_size = READ_BUFFER_BYTES_MIN;
         loop {
             if buf.capacity() - buf.len() < read_size / 2 {
                 buf.reserve(read_size);
             }
-            if socket.readable().await.is_err() {
-                return CloseReason::ReadError;
-            }
             let spare = buf.capacity() - buf.len();
-            let n = match socket.try_read_buf(&mut buf) {
+            let n = match reader.read_buf(&mut buf).await {
                 Ok(0) => return CloseReason::ClientClosed,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(_) => return CloseReason::ReadError,
             };
             // Grow while reads fill the buffer; shrink back when traffic is light.

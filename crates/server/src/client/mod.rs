@@ -6,7 +6,9 @@
 mod close;
 mod connection;
 mod deliver;
+mod handshake;
 mod shared;
+mod transport;
 mod writer;
 
 pub use close::CloseReason;
