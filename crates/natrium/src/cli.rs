@@ -2,6 +2,7 @@
 //! `-name` and `--name` are the same, values follow as `-p 4222` or `-p=4222`, booleans
 //! take only the `-D=false` form, and parsing stops at the first non-flag argument.
 
+use natrium_auth::Secret;
 use natrium_server::tls::{TlsOptions, TlsSpec};
 use natrium_server::{ListenPort, Options};
 use std::path::PathBuf;
@@ -35,6 +36,12 @@ pub enum Setting {
     JetStream(bool),
     /// `-sd`.
     StoreDir(String),
+    /// `--user`: the single user's name.
+    User(String),
+    /// `--pass`: the single user's password (a `Secret`, so it never shows in debug output).
+    Pass(Secret),
+    /// `--auth`: the token every client must present.
+    Auth(Secret),
     /// `--tls` (`--tls=false` turns TLS off, whatever else is given).
     Tls(bool),
     /// `--tlscert`.
@@ -64,6 +71,10 @@ impl Setting {
             Setting::HttpsPort(port) => options.https_port = Some(port),
             Setting::JetStream(on) => options.jetstream.enabled = on,
             Setting::StoreDir(dir) => options.jetstream.store_dir = dir,
+            // Flags win over the file's `authorization` values, as nats-server's MergeOptions.
+            Setting::User(name) => options.auth.username = Some(name),
+            Setting::Pass(password) => options.auth.password = Some(password),
+            Setting::Auth(token) => options.auth.token = Some(token),
             // Applied together by `apply_tls_flags`, since they build one configuration.
             Setting::Tls(_)
             | Setting::TlsCert(_)
@@ -199,6 +210,11 @@ Logging Options:
     -DV                              Debug and trace
     -DVV                             Debug and verbose trace (traces system account as well)
 
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
 TLS Options:
         --tls                        Enable TLS, do not verify clients (default: false)
         --tlscert <file>             Server certificate file
@@ -232,6 +248,9 @@ enum Flag {
     Signal,
     JetStream,
     StoreDir,
+    User,
+    Pass,
+    Auth,
     Tls,
     TlsCert,
     TlsKey,
@@ -261,6 +280,9 @@ impl Flag {
             "sl" | "signal" => Flag::Signal,
             "js" | "jetstream" => Flag::JetStream,
             "sd" | "store_dir" => Flag::StoreDir,
+            "user" => Flag::User,
+            "pass" => Flag::Pass,
+            "auth" => Flag::Auth,
             "tls" => Flag::Tls,
             "tlscert" => Flag::TlsCert,
             "tlskey" => Flag::TlsKey,
@@ -399,6 +421,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
             Flag::ClientAdvertise => Setting::ClientAdvertise(value.clone()),
             Flag::LogFile => Setting::LogFile(PathBuf::from(&value)),
             Flag::StoreDir => Setting::StoreDir(value.clone()),
+            Flag::User => Setting::User(value.clone()),
+            Flag::Pass => Setting::Pass(Secret::new(&value)),
+            Flag::Auth => Setting::Auth(Secret::new(&value)),
             Flag::TlsCert => Setting::TlsCert(PathBuf::from(&value)),
             Flag::TlsKey => Setting::TlsKey(PathBuf::from(&value)),
             Flag::TlsCaCert => Setting::TlsCaCert(PathBuf::from(&value)),

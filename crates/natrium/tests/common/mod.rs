@@ -348,6 +348,15 @@ impl RawClient {
         }
     }
 
+    /// Opens a TCP connection from `local` (e.g. 127.0.0.2, for source-address rules).
+    pub async fn connect_from(local: std::net::IpAddr, address: SocketAddr) -> RawClient {
+        let socket = tokio::net::TcpSocket::new_v4().expect("TCP socket");
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .expect("bind the source address");
+        RawClient::connect_socket(socket, address).await
+    }
+
     /// Opens a TCP connection whose kernel receive buffer is about `receive_buffer_bytes`, so a
     /// client that stops reading backs the server up sooner.
     pub async fn connect_with_receive_buffer(
@@ -358,6 +367,10 @@ impl RawClient {
         socket
             .set_recv_buffer_size(receive_buffer_bytes)
             .expect("set SO_RCVBUF");
+        RawClient::connect_socket(socket, address).await
+    }
+
+    async fn connect_socket(socket: tokio::net::TcpSocket, address: SocketAddr) -> RawClient {
         let stream = within("raw TCP connect", socket.connect(address))
             .await
             .unwrap_or_else(|error| panic!("raw connect to {address}: {error}"));

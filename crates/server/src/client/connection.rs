@@ -1,5 +1,6 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
+use super::auth::{self, ReaderAuth};
 use super::transport::{Reader, Transport};
 use super::{handshake, writer, ClientIdentity, ClientShared, CloseReason};
 use crate::account::Account;
@@ -41,6 +42,10 @@ pub(crate) struct Connection {
     /// Counters accumulated over a read batch, published once at its end.
     pub(super) batch_in_msgs: u64,
     pub(super) batch_in_bytes: u64,
+    /// Authentication and the publish gate (see `auth.rs`).
+    pub(super) auth: ReaderAuth,
+    /// The user name or nkey the client authenticated as, for `/connz`.
+    pub(super) authed_user: String,
 }
 
 /// Serves one accepted socket until it closes.
@@ -59,7 +64,9 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     ));
     debug!("{label} - Client connection created");
 
-    let info = server.client_info_json(id, &peer, false);
+    let nonce = auth::new_nonce(&server.authenticator());
+    let info = server.client_info_json(id, &peer, false, nonce.as_deref());
+    shared.authz.lock().nonce = nonce;
     let options = server.options();
     // Registered before the handshake, so max_connections also bounds handshakes in progress.
     let admitted = server.register_client(&shared);
@@ -130,6 +137,7 @@ impl Connection {
         };
         let trace = options.trace;
         let router = Router::new(server.seed_for(shared.id));
+        let auth = ReaderAuth::start(&server, &shared);
         Connection {
             account: Arc::clone(&server.global_account),
             server,
@@ -143,6 +151,8 @@ impl Connection {
             trace,
             batch_in_msgs: 0,
             batch_in_bytes: 0,
+            auth,
+            authed_user: String::new(),
         }
     }
 
@@ -169,6 +179,7 @@ impl Connection {
                 .last_activity_ms
                 .store(self.server.now_ms(), Ordering::Relaxed);
             self.refresh_options();
+            self.refresh_publish_check();
             let outcome = self.process_buffer(&buf);
             self.end_batch();
             if !self.router.stalled_on.is_empty() {
@@ -256,8 +267,19 @@ impl Connection {
     }
 
     fn process_op(&mut self, op: ClientOp<'_>) -> Result<(), CloseReason> {
+        if !matches!(op, ClientOp::Connect(_)) {
+            self.require_connect_first()?;
+        }
         match op {
-            ClientOp::Publish(publish) => self.process_publish(&publish),
+            ClientOp::Publish(publish) => {
+                if self.checks_publish() && !self.publish_permitted(publish.subject) {
+                    // Counted as received, not delivered, as nats-server does.
+                    self.batch_in_msgs += 1;
+                    self.batch_in_bytes += publish.message.len() as u64;
+                    return Ok(());
+                }
+                self.process_publish(&publish)
+            }
             ClientOp::Subscribe {
                 subject,
                 queue,
@@ -311,6 +333,7 @@ impl Connection {
                 return Err(CloseReason::ProtocolViolation);
             }
         };
+        self.authenticate_connect(&connect)?;
         if !(0..=1).contains(&connect.protocol) {
             self.send_err(errors::INVALID_CLIENT_PROTOCOL);
             return Err(CloseReason::BadClientProtocolVersion);
@@ -345,7 +368,7 @@ impl Connection {
             name: connect.name.clone(),
             lang: connect.lang.clone(),
             version: connect.version.clone(),
-            user: String::new(),
+            user: self.authed_user.clone(),
         });
         self.shared.estimate_rtt_at_connect();
         self.shared
@@ -361,6 +384,9 @@ impl Connection {
     }
 
     fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        if !self.subscribe_permitted(subject, queue, sid) {
+            return;
+        }
         let max = self.options.max_subscriptions;
         let mut subscriptions = self.shared.subscriptions.lock();
         if max > 0 && subscriptions.len() >= max {

@@ -261,7 +261,7 @@ impl Endpoint {
             http_port,
             http_base_path: options.http_base_path.clone(),
             https_port,
-            auth_timeout: options.auth_timeout.as_secs_f64(),
+            auth_timeout: options.effective_auth_timeout().as_secs_f64(),
             max_control_line: options.max_control_line,
             max_payload: options.max_payload,
             max_pending: options.max_pending,
