@@ -138,6 +138,30 @@ async fn verify_requires_a_client_certificate_from_the_ca() {
 }
 
 #[tokio::test]
+async fn verify_and_map_names_the_user_from_the_certificate() {
+    let pki = Pki::new("map");
+    let server_cert = pki.server("server", Validity::Current);
+    let top = r#"authorization { users: [
+  {user: "alice@natrium.test", permissions: {publish: "tls.echo", subscribe: "tls.echo"}}
+  {user: "CN=bob"}
+] }"#;
+    let server = start(&pki, &server_cert, "verify_and_map: true", top).await;
+    let alice = pki.client("alice", "alice", Validity::Current);
+    let bob = pki.client_dn_only("bob", "bob");
+    let carol = pki.client("carol", "carol", Validity::Current);
+    check(
+        &server,
+        vec![
+            ("email SAN", client_options(&pki, Some(&alice)), true),
+            ("subject DN", client_options(&pki, Some(&bob)), true),
+            ("no such user", client_options(&pki, Some(&carol)), false),
+            ("no certificate", client_options(&pki, None), false),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_expired_server_certificate_is_refused_by_the_client() {
     let pki = Pki::new("expired");
     let server_cert = pki.server("server", Validity::Expired);

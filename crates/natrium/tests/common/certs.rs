@@ -88,6 +88,20 @@ impl Pki {
         self.issue(stem, params, ExtendedKeyUsagePurpose::ClientAuth, validity)
     }
 
+    /// A client certificate whose only identity is its subject `CN=<common_name>` (no SAN).
+    pub fn client_dn_only(&self, stem: &str, common_name: &str) -> CertFiles {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name.to_string());
+        self.issue(
+            stem,
+            params,
+            ExtendedKeyUsagePurpose::ClientAuth,
+            Validity::Current,
+        )
+    }
+
     /// The scratch directory, for config files next to the certificates.
     pub fn dir(&self) -> &Path {
         &self.dir

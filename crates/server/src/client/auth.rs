@@ -10,6 +10,7 @@ use super::connection::Connection;
 use super::{ClientShared, CloseReason};
 use crate::info::ConnectOptions;
 use crate::server::ServerState;
+use crate::tls::{dn_equal, dn_rdns_match, parse_dn, CertIdentity};
 use natrium_auth::{
     publish_violation, publish_violation_log, queue_allowed, subscribe_violation,
     subscribe_violation_log, subscription_removed, subscription_removed_log, AuthedUser,
@@ -63,6 +64,8 @@ pub(crate) struct SharedAuthz {
     /// The nonce sent in INFO (nkey servers only).
     pub nonce: Option<String>,
     credentials: StoredCredentials,
+    /// The verified client certificate's identity, kept when `verify_and_map` is on.
+    pub certificate: Option<CertIdentity>,
     /// The user's permissions; `None` allows everything.
     pub permissions: Option<Arc<CompiledPermissions>>,
     delivery_filter: Option<DeliveryFilter>,
@@ -247,6 +250,53 @@ fn authenticate_off_the_reactor(
     }
 }
 
+/// nats-server's `checkClientTLSCertSubject` for `verify_and_map`: the certificate's SAN
+/// emails (else DNS names, else URIs) as user names, then a user whose name is a DN equal
+/// to the subject (then one with the same relative names reordered), then the subject as
+/// Go prints it.
+fn map_certificate_user(
+    authenticator: &Authenticator,
+    certificate: Option<&CertIdentity>,
+    facts: &ClientFacts,
+) -> Result<AuthedUser, natrium_auth::AuthError> {
+    let Some(certificate) = certificate else {
+        return Err(natrium_auth::AuthError::NoCredentials);
+    };
+    let sans = [
+        &certificate.emails,
+        &certificate.dns_names,
+        &certificate.uris,
+    ];
+    let names = sans.into_iter().find(|list| !list.is_empty());
+    let mut refusal = natrium_auth::AuthError::NoCredentials;
+    for name in names.into_iter().flatten() {
+        match authenticator.authenticate_mapped(name, facts) {
+            Ok(authed) => return Ok(authed),
+            Err(natrium_auth::AuthError::NoCredentials) => {}
+            Err(other) => refusal = other,
+        }
+    }
+    let dn_users: Vec<(&str, _)> = authenticator
+        .user_names()
+        .filter_map(|name| parse_dn(name).map(|dn| (name, dn)))
+        .collect();
+    let matching = dn_users
+        .iter()
+        .find(|(_, dn)| dn_equal(dn, &certificate.subject))
+        .or_else(|| {
+            dn_users
+                .iter()
+                .find(|(_, dn)| dn_rdns_match(dn, &certificate.subject))
+        });
+    if let Some((name, _)) = matching {
+        return authenticator.authenticate_mapped(name, facts);
+    }
+    match authenticator.authenticate_mapped(&certificate.subject_text(), facts) {
+        Err(natrium_auth::AuthError::NoCredentials) => Err(refusal),
+        outcome => outcome,
+    }
+}
+
 fn log_auth_error(label: &str, violation: &str, error: &natrium_auth::AuthError) {
     error!("{label} - {violation}");
     match error {
@@ -271,14 +321,31 @@ impl Connection {
             self.shared.authz.lock().credentials = credentials;
             return Ok(());
         }
-        let nonce = self.shared.authz.lock().nonce.clone().unwrap_or_default();
+        let (nonce, certificate) = {
+            let authz = self.shared.authz.lock();
+            (
+                authz.nonce.clone().unwrap_or_default(),
+                authz.certificate.clone(),
+            )
+        };
         let facts = client_facts(&self.shared);
-        let result = authenticate_off_the_reactor(
-            &authenticator,
-            &credentials.borrow(),
-            nonce.as_bytes(),
-            &facts,
-        );
+        let map_certificate = self.options.tls.as_ref().is_some_and(|t| t.verify_and_map);
+        let result = if map_certificate && !authenticator.config().users.is_empty() {
+            if let Some(user) = credentials.user.as_deref().filter(|u| !u.is_empty()) {
+                tracing::warn!(
+                    "{} - User {user:?} found in connect proto, but user required from cert",
+                    self.label
+                );
+            }
+            map_certificate_user(&authenticator, certificate.as_ref(), &facts)
+        } else {
+            authenticate_off_the_reactor(
+                &authenticator,
+                &credentials.borrow(),
+                nonce.as_bytes(),
+                &facts,
+            )
+        };
         match result {
             Ok(authed) => {
                 self.shared.authz.lock().credentials = credentials;
@@ -425,15 +492,21 @@ pub(crate) fn recheck_authorization(server: &ServerState) {
             // Not authenticated yet: its CONNECT will meet the new configuration.
             continue;
         }
-        let (credentials, nonce) = {
+        let (credentials, nonce, certificate) = {
             let authz = client.authz.lock();
             (
                 authz.credentials.clone(),
                 authz.nonce.clone().unwrap_or_default(),
+                authz.certificate.clone(),
             )
         };
         let facts = client_facts(&client);
-        match authenticator.authenticate(&credentials.borrow(), nonce.as_bytes(), &facts) {
+        let outcome = if certificate.is_some() && !authenticator.config().users.is_empty() {
+            map_certificate_user(&authenticator, certificate.as_ref(), &facts)
+        } else {
+            authenticator.authenticate(&credentials.borrow(), nonce.as_bytes(), &facts)
+        };
+        match outcome {
             Ok(authed) => {
                 client.install_permissions(authed.permissions.clone());
                 if let Some(permissions) = &authed.permissions {

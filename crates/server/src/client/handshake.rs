@@ -52,6 +52,9 @@ pub(super) async fn establish_tls(
         }
     };
     debug!("{label} - TLS handshake complete");
+    if tls.verify_and_map {
+        shared.authz.lock().certificate = tls::peer_identity(&stream);
+    }
     debug!("{label} - {}", tls::describe_session(&stream));
     if let Some(reason) = shared.close_reason() {
         // Closed (server shutdown) while the handshake ran.

@@ -3,7 +3,10 @@
 //! certificates and log texts. Client connections and HTTPS monitoring use it today; the
 //! websocket, MQTT and cluster listeners will use the same [`TlsOptions`].
 
+mod identity;
 mod names;
+
+pub use identity::{dn_equal, dn_rdns_match, parse_dn, Attribute, CertIdentity, DistinguishedName};
 
 use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
 use rustls::{RootCertStore, ServerConfig};
@@ -252,6 +255,13 @@ pub(crate) enum HandshakeError {
     /// The client certificate is not among `pinned_certs` (or there is none).
     #[error("TLS handshake error: certificate not pinned")]
     NotPinned,
+}
+
+/// The identity of the client certificate a handshake verified, if any.
+pub(crate) fn peer_identity<IO>(stream: &TlsStream<IO>) -> Option<CertIdentity> {
+    let (_, connection) = stream.get_ref();
+    let leaf = connection.peer_certificates()?.first()?;
+    CertIdentity::from_der(leaf.as_ref())
 }
 
 /// `TLS version 1.3, cipher suite TLS_AES_128_GCM_SHA256`, as nats-server logs at debug.
