@@ -523,3 +523,33 @@ async fn reload_applies_new_permissions_to_connected_clients() {
         .expect(b"-ERR 'Permissions Violation for Publish to \"gone\"'\r\nPONG\r\n")
         .await;
 }
+
+/// Hostile CONNECTs on a server with authentication: an oversized line and invalid JSON
+/// are refused before any credential is looked at, and a legitimate client still gets in.
+#[tokio::test]
+async fn malformed_connects_are_refused_and_the_server_keeps_serving() {
+    let config = Config::new("authorization { token: right }");
+    let server = start(&config).await;
+    let oversized = format!(
+        "CONNECT {{\"auth_token\":\"{}\"}}\r\n",
+        "x".repeat(8 * 1024)
+    );
+    for (what, line, answer) in [
+        (
+            "oversized",
+            oversized.as_str(),
+            "-ERR 'maximum control line exceeded'\r\n",
+        ),
+        ("invalid JSON", "CONNECT {not json\r\n", ""),
+    ] {
+        let mut client = server.raw().await;
+        client.send(line.as_bytes()).await;
+        let (rest, ending) = within(what, client.read_rest()).await;
+        assert_eq!(
+            (String::from_utf8_lossy(&rest).as_ref(), ending),
+            (answer, Ending::Closed),
+            "{what}"
+        );
+    }
+    raw_login(&server, r#""auth_token":"right""#, true).await;
+}
