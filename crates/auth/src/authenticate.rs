@@ -315,6 +315,24 @@ impl Authenticator {
         Err(AuthError::NoCredentials)
     }
 
+    /// `verify_and_map`: admits the user named `name` (found in the client's verified
+    /// certificate) without a password, after its connection type, source network and
+    /// connect window checks, as nats-server's TLS map does.
+    pub fn authenticate_mapped(
+        &self,
+        name: &str,
+        client: &ClientFacts,
+    ) -> Result<AuthedUser, AuthError> {
+        let entry = self.users.get(name).ok_or(AuthError::NoCredentials)?;
+        check_connection_type(&entry.prepared.restrictions, client)?;
+        admit(Identity::User(name.to_string()), &entry.prepared, client)
+    }
+
+    /// The user names `verify_and_map` may match, in no particular order.
+    pub fn user_names(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
     fn no_auth_user(&self) -> Option<&PasswordUser> {
         let name = self.config.no_auth_user.as_deref()?;
         self.users.get(name)

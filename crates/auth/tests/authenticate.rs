@@ -430,3 +430,35 @@ fn nonce_is_base64url_of_the_random_bytes() {
     assert_eq!(nonce.len(), natrium_auth::NONCE_LEN);
     assert_eq!(nonce, "-_v7-_v7-_v7-_s");
 }
+
+/// `verify_and_map`: a name from the certificate admits its user without a password, still
+/// under the user's connection type and source restrictions.
+#[test]
+fn certificate_mapped_users() {
+    let root = natrium_config::parse_str(
+        "authorization { users: [ {user: \"CN=alice,O=Acme\"}, {user: ws, allowed_connection_types: [websocket]}, {user: far, src: \"10.0.0.0/8\"} ] }",
+        Path::new("test.conf"),
+    )
+    .unwrap();
+    let authenticator = Authenticator::new(parse_auth_config(&root).unwrap()).unwrap();
+    let facts = ClientFacts {
+        ip: Some("127.0.0.1".parse().unwrap()),
+        connection_type: ConnectionType::Standard,
+        now: SystemTime::UNIX_EPOCH + Duration::from_secs(NOON_UTC),
+    };
+    let mapped = |name: &str| {
+        authenticator
+            .authenticate_mapped(name, &facts)
+            .map(|authed| authed.identity)
+    };
+    assert_eq!(
+        mapped("CN=alice,O=Acme"),
+        Ok(Identity::User("CN=alice,O=Acme".into()))
+    );
+    assert_eq!(mapped("bob"), Err(AuthError::NoCredentials));
+    assert_eq!(mapped("ws"), Err(AuthError::ConnectionTypeNotAllowed));
+    assert!(matches!(mapped("far"), Err(AuthError::SourceNotAllowed(_))));
+    let mut names: Vec<&str> = authenticator.user_names().collect();
+    names.sort_unstable();
+    assert_eq!(names, ["CN=alice,O=Acme", "far", "ws"]);
+}

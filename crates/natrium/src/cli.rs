@@ -2,6 +2,8 @@
 //! `-name` and `--name` are the same, values follow as `-p 4222` or `-p=4222`, booleans
 //! take only the `-D=false` form, and parsing stops at the first non-flag argument.
 
+use natrium_auth::Secret;
+use natrium_server::tls::{TlsOptions, TlsSpec};
 use natrium_server::{ListenPort, Options};
 use std::path::PathBuf;
 
@@ -34,6 +36,22 @@ pub enum Setting {
     JetStream(bool),
     /// `-sd`.
     StoreDir(String),
+    /// `--user`: the single user's name.
+    User(String),
+    /// `--pass`: the single user's password (a `Secret`, so it never shows in debug output).
+    Pass(Secret),
+    /// `--auth`: the token every client must present.
+    Auth(Secret),
+    /// `--tls` (`--tls=false` turns TLS off, whatever else is given).
+    Tls(bool),
+    /// `--tlscert`.
+    TlsCert(PathBuf),
+    /// `--tlskey`.
+    TlsKey(PathBuf),
+    /// `--tlscacert`.
+    TlsCaCert(PathBuf),
+    /// `--tlsverify`.
+    TlsVerify(bool),
 }
 
 impl Setting {
@@ -53,8 +71,56 @@ impl Setting {
             Setting::HttpsPort(port) => options.https_port = Some(port),
             Setting::JetStream(on) => options.jetstream.enabled = on,
             Setting::StoreDir(dir) => options.jetstream.store_dir = dir,
+            // Flags win over the file's `authorization` values, as nats-server's MergeOptions.
+            Setting::User(name) => options.auth.username = Some(name),
+            Setting::Pass(password) => options.auth.password = Some(password),
+            Setting::Auth(token) => options.auth.token = Some(token),
+            // Applied together by `apply_tls_flags`, since they build one configuration.
+            Setting::Tls(_)
+            | Setting::TlsCert(_)
+            | Setting::TlsKey(_)
+            | Setting::TlsCaCert(_)
+            | Setting::TlsVerify(_) => {}
         }
     }
+}
+
+/// The `--tls*` flags as nats-server's `overrideTLS` applies them: `--tls=false` removes
+/// TLS; any other TLS flag replaces the config file's certificate, key, CA and verify (and
+/// resets its ciphers and curves) while its timeout, pinned certs and handshake order stay.
+fn apply_tls_flags(settings: &[Setting], options: &mut Options) -> Result<(), String> {
+    let mut spec = TlsSpec::default();
+    let mut any = false;
+    for setting in settings {
+        match setting {
+            Setting::Tls(false) => {
+                options.tls = None;
+                return Ok(());
+            }
+            Setting::Tls(true) => {}
+            Setting::TlsCert(path) => spec.cert_file = Some(path.clone()),
+            Setting::TlsKey(path) => spec.key_file = Some(path.clone()),
+            Setting::TlsCaCert(path) => spec.ca_file = Some(path.clone()),
+            Setting::TlsVerify(on) => spec.verify = *on,
+            _ => continue,
+        }
+        any = true;
+    }
+    if !any {
+        return Ok(());
+    }
+    if spec.cert_file.is_none() {
+        return Err("TLS Server certificate must be present and valid".to_string());
+    }
+    if spec.key_file.is_none() {
+        return Err("TLS Server private key must be present and valid".to_string());
+    }
+    let tls = match &options.tls {
+        Some(existing) => existing.with_spec(spec),
+        None => TlsOptions::new(spec),
+    };
+    options.tls = Some(tls.map_err(|e| e.to_string())?);
+    Ok(())
 }
 
 /// Where the options come from: a config file (optional) and the flags over it.
@@ -77,6 +143,7 @@ impl OptionSources {
         for setting in &self.settings {
             setting.apply(&mut options);
         }
+        apply_tls_flags(&self.settings, &mut options)?;
         Ok((options, warnings))
     }
 }
@@ -143,6 +210,18 @@ Logging Options:
     -DV                              Debug and trace
     -DVV                             Debug and verbose trace (traces system account as well)
 
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
+
 Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
@@ -169,6 +248,14 @@ enum Flag {
     Signal,
     JetStream,
     StoreDir,
+    User,
+    Pass,
+    Auth,
+    Tls,
+    TlsCert,
+    TlsKey,
+    TlsCaCert,
+    TlsVerify,
 }
 
 impl Flag {
@@ -193,6 +280,14 @@ impl Flag {
             "sl" | "signal" => Flag::Signal,
             "js" | "jetstream" => Flag::JetStream,
             "sd" | "store_dir" => Flag::StoreDir,
+            "user" => Flag::User,
+            "pass" => Flag::Pass,
+            "auth" => Flag::Auth,
+            "tls" => Flag::Tls,
+            "tlscert" => Flag::TlsCert,
+            "tlskey" => Flag::TlsKey,
+            "tlscacert" => Flag::TlsCaCert,
+            "tlsverify" => Flag::TlsVerify,
             _ => return None,
         })
     }
@@ -208,6 +303,8 @@ impl Flag {
                 | Flag::Version
                 | Flag::CheckConfig
                 | Flag::JetStream
+                | Flag::Tls
+                | Flag::TlsVerify
         )
     }
 }
@@ -291,6 +388,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
                 Flag::Version => show_version = value,
                 Flag::CheckConfig => check_config = value,
                 Flag::JetStream => sources.settings.push(Setting::JetStream(value)),
+                Flag::Tls => sources.settings.push(Setting::Tls(value)),
+                Flag::TlsVerify => sources.settings.push(Setting::TlsVerify(value)),
                 _ => {}
             }
             continue;
@@ -322,6 +421,12 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Command {
             Flag::ClientAdvertise => Setting::ClientAdvertise(value.clone()),
             Flag::LogFile => Setting::LogFile(PathBuf::from(&value)),
             Flag::StoreDir => Setting::StoreDir(value.clone()),
+            Flag::User => Setting::User(value.clone()),
+            Flag::Pass => Setting::Pass(Secret::new(&value)),
+            Flag::Auth => Setting::Auth(Secret::new(&value)),
+            Flag::TlsCert => Setting::TlsCert(PathBuf::from(&value)),
+            Flag::TlsKey => Setting::TlsKey(PathBuf::from(&value)),
+            Flag::TlsCaCert => Setting::TlsCaCert(PathBuf::from(&value)),
             Flag::Config => {
                 sources.config_file = Some(PathBuf::from(&value));
                 continue;

@@ -5,6 +5,7 @@
 //! and a line in `reload.rs` saying whether it may change on reload.
 
 mod jetstream;
+mod tls;
 
 use crate::options::{ListenPort, Options};
 use natrium_config::{Entry, Kind, Value, ValueError};
@@ -49,6 +50,17 @@ pub fn apply(options: &mut Options, root: &Value) -> Result<Vec<String>, LoadErr
             errors.push(message);
         }
     }
+    // The auth crate reads `authorization` and `no_auth_user` together: one may name a user
+    // the other defines.
+    match natrium_auth::parse_auth_config(root) {
+        Ok(auth) => {
+            if let Some(timeout) = auth.auth_timeout {
+                options.auth_timeout = timeout;
+            }
+            options.auth = auth;
+        }
+        Err(list) => errors.extend(list.iter().map(ToString::to_string)),
+    }
     if errors.is_empty() {
         Ok(warnings)
     } else {
@@ -60,7 +72,6 @@ pub fn apply(options: &mut Options, root: &Value) -> Result<Vec<String>, LoadErr
 /// so nobody runs believing a feature is on.
 const NOT_YET_SUPPORTED: &[&str] = &[
     "accounts",
-    "authorization",
     "cluster",
     "gateway",
     "leaf",
@@ -68,11 +79,9 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "mappings",
     "maps",
     "mqtt",
-    "no_auth_user",
     "operator",
     "resolver",
     "system_account",
-    "tls",
     "websocket",
 ];
 
@@ -157,6 +166,9 @@ fn apply_entry(
         "http_base_path" => options.http_base_path = value.as_str().map_err(text)?.to_string(),
         "jetstream" => jetstream::apply(&mut options.jetstream, entry)?,
         "store_dir" | "storedir" => jetstream::set_store_dir(&mut options.jetstream, value)?,
+        // Read as a whole by `natrium_auth::parse_auth_config` in `apply`.
+        "authorization" | "no_auth_user" => {}
+        "tls" => options.tls = Some(tls::parse_tls(entry, warnings)?),
         other if NOT_YET_SUPPORTED.contains(&other) => {
             return Err(format!(
                 "{at}: {:?} is not supported by natrium yet",

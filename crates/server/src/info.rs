@@ -26,6 +26,18 @@ pub struct ServerInfo {
     pub port: u16,
     /// Whether message headers are supported.
     pub headers: bool,
+    /// Clients must authenticate in CONNECT (false when `no_auth_user` admits anyone).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auth_required: bool,
+    /// Clients must upgrade to TLS (after this INFO, or before it with `handshake_first`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
+    /// Clients must present a certificate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify: bool,
+    /// TLS is offered but not required (nats-server's `allow_non_tls`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_available: bool,
     /// The largest message a client may publish.
     pub max_payload: usize,
     /// Whether JetStream is enabled.
@@ -35,6 +47,9 @@ pub struct ServerInfo {
     pub client_id: u64,
     /// This connection's address as the server sees it.
     pub client_ip: String,
+    /// What an nkey user signs in CONNECT (only when nkey users are configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// Other client URLs of this server or cluster.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub connect_urls: Vec<String>,

@@ -14,6 +14,7 @@ pub mod reload;
 mod router;
 mod server;
 pub mod subscription;
+pub mod tls;
 
 pub use options::{JetStreamOptions, ListenPort, Options};
 pub use server::{Server, ServerError, ServerHandle, ServerStats};

@@ -1,5 +1,7 @@
 //! Server options with nats-server's defaults; the CLI and (later) the config file fill them.
 
+use crate::tls::TlsOptions;
+use natrium_auth::AuthConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -50,7 +52,8 @@ pub struct Options {
     pub ping_max: u32,
     /// How long one write to a client may take before it is a slow consumer.
     pub write_deadline: Duration,
-    /// How long a client has to authenticate (used once authentication is configured).
+    /// How long a client has to authenticate when authentication is configured; the
+    /// `authorization { timeout }` (nats-server's default: 2 s, or the TLS timeout plus 1 s).
     pub auth_timeout: Duration,
     /// Whether message headers are supported.
     pub headers: bool,
@@ -78,6 +81,11 @@ pub struct Options {
     pub lame_duck_duration: Duration,
     /// How long lame duck mode waits before it starts closing clients.
     pub lame_duck_grace_period: Duration,
+    /// Client authentication and permissions (`authorization {}`, `no_auth_user`, and the
+    /// `--user`/`--pass`/`--auth` flags).
+    pub auth: AuthConfig,
+    /// TLS for client connections (and HTTPS monitoring); `None` means plain TCP.
+    pub tls: Option<TlsOptions>,
     /// The configuration file the options came from, if any.
     pub config_file: Option<PathBuf>,
     /// JetStream: off unless `-js` or a `jetstream` block turns it on.
@@ -133,8 +141,22 @@ impl Default for Options {
             http_base_path: String::new(),
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
+            auth: AuthConfig::default(),
+            tls: None,
             config_file: None,
             jetstream: JetStreamOptions::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The auth timeout in force: the configured one, else nats-server's
+    /// `getDefaultAuthTimeout` (the TLS timeout plus 1 s with TLS, else 2 s).
+    pub fn effective_auth_timeout(&self) -> Duration {
+        match (self.auth.auth_timeout, &self.tls) {
+            (Some(timeout), _) => timeout,
+            (None, Some(tls)) => tls.timeout + Duration::from_secs(1),
+            (None, None) => self.auth_timeout,
         }
     }
 }

@@ -156,6 +156,9 @@ impl Router {
         if !origin.echo && client.id == origin.client_id {
             return false;
         }
+        if !client.admit_delivery(publish.subject, sub.queue.as_deref(), publish.reply) {
+            return false;
+        }
         let claim = sub.claim_delivery();
         if claim == Claim::Refused {
             return false;

@@ -8,6 +8,7 @@ use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
 use crate::{lame_duck, log, reload};
+use natrium_auth::{Authenticator, PLAINTEXT_PASSWORDS_WARNING};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,6 +65,8 @@ pub(crate) struct ServerState {
     options: RwLock<Arc<Options>>,
     /// Bumped on every reload, so connections refresh their copy once per read batch.
     options_generation: AtomicU64,
+    /// `options.auth` prepared for CONNECTs; replaced together with the options.
+    authenticator: RwLock<Arc<Authenticator>>,
     pub server_id: String,
     pub server_name: String,
     pub port: u16,
@@ -94,10 +97,16 @@ impl ServerState {
         self.options_generation.load(Ordering::Acquire)
     }
 
-    /// Puts new options in force for every connection.
-    pub fn replace_options(&self, options: Options) {
+    /// Puts new options (and their prepared authenticator) in force for every connection.
+    pub fn replace_options(&self, options: Options, authenticator: Arc<Authenticator>) {
+        *self.authenticator.write() = authenticator;
         *self.options.write() = Arc::new(options);
         self.options_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The authenticator in force.
+    pub fn authenticator(&self) -> Arc<Authenticator> {
+        Arc::clone(&self.authenticator.read())
     }
 
     /// Milliseconds since the server started: a cheap clock for activity stamps.
@@ -114,8 +123,14 @@ impl ServerState {
         (z ^ (z >> 31)) | 1
     }
 
-    /// The INFO JSON for one connection.
-    pub fn client_info_json(&self, client_id: u64, peer: &SocketAddr, ldm: bool) -> Vec<u8> {
+    /// The INFO JSON for one connection; `nonce` only in the first INFO of an nkey server.
+    pub fn client_info_json(
+        &self,
+        client_id: u64,
+        peer: &SocketAddr,
+        ldm: bool,
+        nonce: Option<&str>,
+    ) -> Vec<u8> {
         let options = self.options();
         let info = ServerInfo {
             server_id: self.server_id.clone(),
@@ -126,10 +141,22 @@ impl ServerState {
             host: options.host.clone(),
             port: self.port,
             headers: options.headers,
+            // nats-server tells clients no auth is needed when no_auth_user admits them.
+            auth_required: options.auth.auth_required()
+                && options
+                    .auth
+                    .no_auth_user
+                    .as_deref()
+                    .unwrap_or_default()
+                    .is_empty(),
+            tls_required: options.tls.is_some(),
+            tls_verify: options.tls.as_ref().is_some_and(|tls| tls.spec.verify),
+            tls_available: false,
             max_payload: options.max_payload,
             jetstream: options.jetstream.enabled,
             client_id,
             client_ip: peer.ip().to_string(),
+            nonce: nonce.map(str::to_string),
             connect_urls: Vec::new(),
             ldm,
         };
@@ -140,7 +167,7 @@ impl ServerState {
     pub fn send_info_update(&self, ldm: bool) {
         for client in self.clients_snapshot() {
             if client.info_updates.load(Ordering::Acquire) {
-                let info = self.client_info_json(client.id, &client.peer, ldm);
+                let info = self.client_info_json(client.id, &client.peer, ldm, None);
                 client.send_now(|out| natrium_proto::encode::write_info(out, &info));
             }
         }
@@ -220,24 +247,27 @@ impl Server {
                 monitor_port_text(https)
             )));
         }
-        if options.https_port.is_some() {
-            // HTTPS monitoring uses the server's TLS block, which does not exist yet.
+        if options.https_port.is_some() && options.tls.is_none() {
             return Err(ServerError::InvalidOptions(
                 "TLS cert and key required for HTTPS".to_string(),
             ));
         }
-        let monitor_listener = match &options.http_port {
-            Some(http_port) => {
+        let monitor_listener = match (&options.http_port, &options.https_port) {
+            (Some(port), _) => Some(("http", port)),
+            (None, Some(port)) => Some(("https", port)),
+            (None, None) => None,
+        };
+        let monitor_listener = match monitor_listener {
+            Some((scheme, port)) => {
                 let host = monitor::http::listen_host(&options);
-                let listener =
-                    monitor::bind_listener(&host, http_port)
-                        .await
-                        .map_err(|source| ServerError::Listen {
-                            address: format!("{host}:{}", monitor_port_text(http_port)),
-                            source,
-                        })?;
+                let listener = monitor::bind_listener(&host, port)
+                    .await
+                    .map_err(|source| ServerError::Listen {
+                        address: format!("{host}:{}", monitor_port_text(port)),
+                        source,
+                    })?;
                 let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-                info!("Starting http monitor on {host}:{bound}");
+                info!("Starting {scheme} monitor on {host}:{bound}");
                 Some(listener)
             }
             None => None,
@@ -255,6 +285,7 @@ impl Server {
             "Listening for client connections on {}:{port}",
             options.host
         );
+        let authenticator = prepare_authenticator(&options)?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -264,6 +295,7 @@ impl Server {
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
+            authenticator: RwLock::new(authenticator),
             server_id,
             server_name,
             port,
@@ -326,9 +358,12 @@ impl Server {
     /// Serves clients until a [`ServerHandle`] asks for shutdown (directly or at the end of
     /// lame duck mode), then closes every connection.
     pub async fn run(self) {
-        let monitoring = self
-            .monitor_listener
-            .map(|listener| tokio::spawn(monitor::serve(Arc::clone(&self.state), listener)));
+        let monitoring = self.monitor_listener.map(|listener| {
+            let options = self.state.options();
+            // The https listener keeps the TLS it started with; a reload cannot move it.
+            let tls = options.https_port.as_ref().and(options.tls.clone());
+            tokio::spawn(monitor::serve(Arc::clone(&self.state), listener, tls))
+        });
         let mut jetstream = self.jetstream;
         info!("Server is ready");
         let state = Arc::clone(&self.state);
@@ -410,7 +445,12 @@ impl ServerHandle {
             }
         }
         let payload_changed = new.max_payload != old.max_payload;
-        self.state.replace_options(new);
+        let auth_changed = new.auth != old.auth;
+        let authenticator = prepare_authenticator(&new).map_err(|e| e.to_string())?;
+        self.state.replace_options(new, authenticator);
+        if auth_changed {
+            crate::client::recheck_authorization(&self.state);
+        }
         self.state.monitor.note_config_loaded();
         if payload_changed {
             self.state.send_info_update(false);
@@ -440,6 +480,16 @@ impl ServerHandle {
     pub fn options(&self) -> Arc<Options> {
         self.state.options()
     }
+}
+
+/// Prepares `options.auth` for CONNECTs, warning about plaintext passwords as nats-server.
+fn prepare_authenticator(options: &Options) -> Result<Arc<Authenticator>, ServerError> {
+    if options.auth.has_plaintext_passwords() {
+        tracing::warn!("{PLAINTEXT_PASSWORDS_WARNING}");
+    }
+    Authenticator::new(options.auth.clone())
+        .map(Arc::new)
+        .map_err(|e| ServerError::InvalidOptions(e.to_string()))
 }
 
 /// A monitoring port as nats-server prints it (`-1` for a random one).

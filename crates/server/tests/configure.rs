@@ -191,3 +191,32 @@ fn jetstream_mistakes_get_nats_server_errors() {
         "Expected map, bool or string to define JetStream, got int64",
     );
 }
+
+/// nats-server's `parseTLS` and `GenTLSConfig` texts (checked against 2.9.10 with `-t`).
+#[test]
+fn tls_mistakes_are_reported_as_nats_server_does() {
+    for (text, expected) in [
+        ("tls { bogus: 1 }\n", "error parsing tls config, unknown field [\"bogus\"]"),
+        ("tls { verify: \"yes\" }\n", "error parsing tls config, expected 'verify' to be a boolean"),
+        ("tls { cert_file: 1 }\n", "error parsing tls config, expected 'cert_file' to be filename"),
+        ("tls { cipher_suites: [\"TLS_FOO\"] }\n", "unrecognized cipher TLS_FOO"),
+        ("tls { cipher_suites: [] }\n", "error parsing tls config, 'cipher_suites' cannot be empty"),
+        ("tls { curve_preferences: [\"P999\"] }\n", "unrecognized curve preference P999"),
+        (
+            "tls { pinned_certs: [\"abc\"] }\n",
+            "error parsing tls config, 'pinned_certs' key abc does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo",
+        ),
+        ("tls { timeout: true }\n", "error parsing tls config, 'timeout' wrong type"),
+        ("tls { handshake_first: \"maybe\" }\n", "field \"handshake_first\"'s value \"maybe\" is invalid"),
+        ("tls { min_version: \"1.0\" }\n", "error parsing tls config: unsupported TLS version: TLS 1.0"),
+        ("tls { ocsp_peer: true }\n", "tls \"ocsp_peer\" is not supported by natrium yet"),
+        ("tls { cert_file: \"a.pem\" }\n", "missing 'key_file' in TLS configuration"),
+        ("tls { key_file: \"a.pem\" }\n", "missing 'cert_file' in TLS configuration"),
+        (
+            "tls { cert_file: \"/nonexistent/c.pem\", key_file: \"/nonexistent/k.pem\" }\n",
+            "error parsing X509 certificate/key pair: open /nonexistent/c.pem: no such file or directory",
+        ),
+    ] {
+        check_error(text, expected);
+    }
+}

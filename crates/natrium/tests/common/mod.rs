@@ -7,6 +7,8 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
@@ -75,6 +77,16 @@ pub struct TestServer {
     child: Option<Child>,
     port: u16,
     extra_args: Vec<String>,
+    greeting: Greeting,
+}
+
+/// What the server sends a new connection, which is how the harness knows it is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Greeting {
+    /// INFO in plain text (every server without `handshake_first`).
+    Info,
+    /// Nothing: the client must start a TLS handshake (`handshake_first`).
+    Silent,
 }
 
 impl TestServer {
@@ -85,16 +97,22 @@ impl TestServer {
 
     /// Starts the server with `extra_args` appended to `-a 127.0.0.1 -p <port>`.
     pub async fn start_with(extra_args: &[&str]) -> TestServer {
+        TestServer::start_greeting(extra_args, Greeting::Info).await
+    }
+
+    /// Starts a server that greets new connections as `greeting` says.
+    pub async fn start_greeting(extra_args: &[&str], greeting: Greeting) -> TestServer {
         let extra_args: Vec<String> = extra_args.iter().map(|arg| arg.to_string()).collect();
         let mut last_exit = None;
         for _ in 0..PORT_ATTEMPTS_MAX {
             let port = free_port();
-            match spawn_ready(port, &extra_args).await {
+            match spawn_ready(port, &extra_args, greeting).await {
                 Ok(child) => {
                     return TestServer {
                         child: Some(child),
                         port,
                         extra_args,
+                        greeting,
                     }
                 }
                 Err(status) => last_exit = Some(status),
@@ -160,7 +178,7 @@ impl TestServer {
         self.stop();
         let mut last_exit = None;
         for _ in 0..PORT_ATTEMPTS_MAX {
-            match spawn_ready(self.port, &self.extra_args).await {
+            match spawn_ready(self.port, &self.extra_args, self.greeting).await {
                 Ok(child) => {
                     self.child = Some(child);
                     return;
@@ -234,11 +252,18 @@ pub fn free_port() -> u16 {
     panic!("no free port between {FIRST} and {}", FIRST + SPAN);
 }
 
-/// True if whoever listens on `port` speaks NATS: it sends `INFO ` first.
-async fn speaks_nats(port: u16) -> bool {
+/// True if whoever listens on `port` greets as a NATS server would: `INFO ` first, or (for
+/// a TLS-first server) nothing at all.
+async fn speaks_nats(port: u16, greeting: Greeting) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
         return false;
     };
+    if greeting == Greeting::Silent {
+        let mut byte = [0u8; 1];
+        return tokio::time::timeout(QUIET_PERIOD, stream.read(&mut byte))
+            .await
+            .is_err();
+    }
     let mut greeting = [0u8; 5];
     matches!(
         tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut greeting)).await,
@@ -248,7 +273,11 @@ async fn speaks_nats(port: u16) -> bool {
 
 /// Spawns the server on `port` and waits until it accepts TCP. Returns the exit status if it
 /// exited first (typically: another process took the port).
-async fn spawn_ready(port: u16, extra_args: &[String]) -> Result<Child, ExitStatus> {
+async fn spawn_ready(
+    port: u16,
+    extra_args: &[String],
+    greeting: Greeting,
+) -> Result<Child, ExitStatus> {
     let binary = server_binary();
     let port_arg = port.to_string();
     let mut command = Command::new(&binary);
@@ -268,7 +297,7 @@ async fn spawn_ready(port: u16, extra_args: &[String]) -> Result<Child, ExitStat
         if let Ok(Some(status)) = child.try_wait() {
             return Err(status);
         }
-        if speaks_nats(port).await {
+        if speaks_nats(port, greeting).await {
             // A connect could reach a stranger that grabbed the port while ours failed to bind.
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(status);
@@ -319,6 +348,15 @@ impl RawClient {
         }
     }
 
+    /// Opens a TCP connection from `local` (e.g. 127.0.0.2, for source-address rules).
+    pub async fn connect_from(local: std::net::IpAddr, address: SocketAddr) -> RawClient {
+        let socket = tokio::net::TcpSocket::new_v4().expect("TCP socket");
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .expect("bind the source address");
+        RawClient::connect_socket(socket, address).await
+    }
+
     /// Opens a TCP connection whose kernel receive buffer is about `receive_buffer_bytes`, so a
     /// client that stops reading backs the server up sooner.
     pub async fn connect_with_receive_buffer(
@@ -329,6 +367,10 @@ impl RawClient {
         socket
             .set_recv_buffer_size(receive_buffer_bytes)
             .expect("set SO_RCVBUF");
+        RawClient::connect_socket(socket, address).await
+    }
+
+    async fn connect_socket(socket: tokio::net::TcpSocket, address: SocketAddr) -> RawClient {
         let stream = within("raw TCP connect", socket.connect(address))
             .await
             .unwrap_or_else(|error| panic!("raw connect to {address}: {error}"));

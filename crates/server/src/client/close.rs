@@ -9,6 +9,8 @@ pub enum CloseReason {
     AuthenticationTimeout,
     /// Credentials were refused.
     AuthenticationViolation,
+    /// The user's connect window ended while connected.
+    AuthenticationExpired,
     /// More than `max_pending` bytes were queued.
     SlowConsumerPendingBytes,
     /// A write took longer than `write_deadline`.
@@ -35,6 +37,8 @@ pub enum CloseReason {
     ServerShutdown,
     /// CONNECT asked for no-responders without headers.
     NoRespondersRequiresHeaders,
+    /// The TLS handshake failed, timed out, or showed an unpinned certificate.
+    TlsHandshakeError,
 }
 
 impl CloseReason {
@@ -44,6 +48,7 @@ impl CloseReason {
             CloseReason::ClientClosed => "Client Closed",
             CloseReason::AuthenticationTimeout => "Authentication Timeout",
             CloseReason::AuthenticationViolation => "Authentication Failure",
+            CloseReason::AuthenticationExpired => "Authentication Expired",
             CloseReason::SlowConsumerPendingBytes => "Slow Consumer (Pending Bytes)",
             CloseReason::SlowConsumerWriteDeadline => "Slow Consumer (Write Deadline)",
             CloseReason::WriteError => "Write Error",
@@ -57,6 +62,7 @@ impl CloseReason {
             CloseReason::MaxControlLineExceeded => "Maximum Control Line Exceeded",
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::NoRespondersRequiresHeaders => "No Responders Requires Headers",
+            CloseReason::TlsHandshakeError => "TLS Handshake Error",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The reader side of a client connection: CONNECT, SUB/UNSUB, PING/PONG and the read loop.
 
-use super::{writer, ClientIdentity, ClientShared, CloseReason};
+use super::auth::{self, ReaderAuth};
+use super::transport::{Reader, Transport};
+use super::{handshake, writer, ClientIdentity, ClientShared, CloseReason};
 use crate::account::Account;
 use crate::info::ConnectOptions;
 use crate::options::Options;
@@ -40,6 +42,10 @@ pub(crate) struct Connection {
     /// Counters accumulated over a read batch, published once at its end.
     pub(super) batch_in_msgs: u64,
     pub(super) batch_in_bytes: u64,
+    /// Authentication and the publish gate (see `auth.rs`).
+    pub(super) auth: ReaderAuth,
+    /// The user name or nkey the client authenticated as, for `/connz`.
+    pub(super) authed_user: String,
 }
 
 /// Serves one accepted socket until it closes.
@@ -58,34 +64,58 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     ));
     debug!("{label} - Client connection created");
 
-    let info = server.client_info_json(id, &peer, false);
-    shared.send_now(|out| encode::write_info(out, &info));
-    let writer = tokio::spawn(writer::write_loop(
-        Arc::clone(&server),
-        Arc::clone(&shared),
-        Arc::clone(&socket),
-    ));
-
+    let nonce = auth::new_nonce(&server.authenticator());
+    let info = server.client_info_json(id, &peer, false, nonce.as_deref());
+    shared.authz.lock().nonce = nonce;
+    let options = server.options();
+    // Registered before the handshake, so max_connections also bounds handshakes in progress.
     let admitted = server.register_client(&shared);
-    let mut final_subscriptions = Vec::new();
-    let reason = if admitted {
-        let mut connection = Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
-        connection
-            .account
-            .stats
-            .total_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let reason = connection.read_loop(&socket).await;
-        final_subscriptions = connection.remove_all_subscriptions();
-        reason
-    } else {
-        error!("{label} - maximum connections exceeded");
-        shared.send_now(|out| encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED));
-        CloseReason::MaxConnectionsExceeded
+    let transport = match &options.tls {
+        Some(tls) if admitted => {
+            handshake::establish_tls(&shared, &socket, tls, &info, options.write_deadline).await
+        }
+        _ => {
+            shared.send_now(|out| encode::write_info(out, &info));
+            Ok(Transport::Tcp(Arc::clone(&socket)))
+        }
     };
-    // A reason set elsewhere (slow consumer, stale connection) wins over what the reader saw.
-    shared.close(reason, true);
-    let _ = writer.await;
+    drop(options);
+    let mut final_subscriptions = Vec::new();
+    let reason = match transport {
+        Err(reason) => {
+            shared.close(reason, false);
+            reason
+        }
+        Ok(transport) => {
+            let (mut reader, writer) = transport.split();
+            let writer = tokio::spawn(writer::write_loop(
+                Arc::clone(&server),
+                Arc::clone(&shared),
+                writer,
+            ));
+            let reason = if admitted {
+                let mut connection =
+                    Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
+                connection
+                    .account
+                    .stats
+                    .total_connections
+                    .fetch_add(1, Ordering::Relaxed);
+                let reason = connection.read_loop(&mut reader).await;
+                final_subscriptions = connection.remove_all_subscriptions();
+                reason
+            } else {
+                error!("{label} - maximum connections exceeded");
+                shared.send_now(|out| encode::write_err(out, errors::MAX_CONNECTIONS_EXCEEDED));
+                CloseReason::MaxConnectionsExceeded
+            };
+            // A reason set elsewhere (slow consumer, stale connection) wins over what the
+            // reader saw.
+            shared.close(reason, true);
+            let _ = writer.await;
+            reason
+        }
+    };
     shared.release_socket();
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
@@ -107,6 +137,7 @@ impl Connection {
         };
         let trace = options.trace;
         let router = Router::new(server.seed_for(shared.id));
+        let auth = ReaderAuth::start(&server, &shared);
         Connection {
             account: Arc::clone(&server.global_account),
             server,
@@ -120,24 +151,22 @@ impl Connection {
             trace,
             batch_in_msgs: 0,
             batch_in_bytes: 0,
+            auth,
+            authed_user: String::new(),
         }
     }
 
-    async fn read_loop(&mut self, socket: &TcpStream) -> CloseReason {
+    async fn read_loop(&mut self, reader: &mut Reader) -> CloseReason {
         let mut buf = BytesMut::with_capacity(READ_BUFFER_BYTES_MIN);
         let mut read_size = READ_BUFFER_BYTES_MIN;
         loop {
             if buf.capacity() - buf.len() < read_size / 2 {
                 buf.reserve(read_size);
             }
-            if socket.readable().await.is_err() {
-                return CloseReason::ReadError;
-            }
             let spare = buf.capacity() - buf.len();
-            let n = match socket.try_read_buf(&mut buf) {
+            let n = match reader.read_buf(&mut buf).await {
                 Ok(0) => return CloseReason::ClientClosed,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(_) => return CloseReason::ReadError,
             };
             // Grow while reads fill the buffer; shrink back when traffic is light.
@@ -150,6 +179,7 @@ impl Connection {
                 .last_activity_ms
                 .store(self.server.now_ms(), Ordering::Relaxed);
             self.refresh_options();
+            self.refresh_publish_check();
             let outcome = self.process_buffer(&buf);
             self.end_batch();
             if !self.router.stalled_on.is_empty() {
@@ -237,8 +267,19 @@ impl Connection {
     }
 
     fn process_op(&mut self, op: ClientOp<'_>) -> Result<(), CloseReason> {
+        if !matches!(op, ClientOp::Connect(_)) {
+            self.require_connect_first()?;
+        }
         match op {
-            ClientOp::Publish(publish) => self.process_publish(&publish),
+            ClientOp::Publish(publish) => {
+                if self.checks_publish() && !self.publish_permitted(publish.subject) {
+                    // Counted as received, not delivered, as nats-server does.
+                    self.batch_in_msgs += 1;
+                    self.batch_in_bytes += publish.message.len() as u64;
+                    return Ok(());
+                }
+                self.process_publish(&publish)
+            }
             ClientOp::Subscribe {
                 subject,
                 queue,
@@ -292,6 +333,7 @@ impl Connection {
                 return Err(CloseReason::ProtocolViolation);
             }
         };
+        self.authenticate_connect(&connect)?;
         if !(0..=1).contains(&connect.protocol) {
             self.send_err(errors::INVALID_CLIENT_PROTOCOL);
             return Err(CloseReason::BadClientProtocolVersion);
@@ -326,7 +368,7 @@ impl Connection {
             name: connect.name.clone(),
             lang: connect.lang.clone(),
             version: connect.version.clone(),
-            user: String::new(),
+            user: self.authed_user.clone(),
         });
         self.shared.estimate_rtt_at_connect();
         self.shared
@@ -342,6 +384,9 @@ impl Connection {
     }
 
     fn process_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        if !self.subscribe_permitted(subject, queue, sid) {
+            return;
+        }
         let max = self.options.max_subscriptions;
         let mut subscriptions = self.shared.subscriptions.lock();
         if max > 0 && subscriptions.len() >= max {

@@ -3,12 +3,16 @@
 //! The reader parses ops straight out of its read buffer and routes each publish to
 //! the subscribers' outbound buffers; the writer drains its own outbound buffer.
 
+mod auth;
 mod close;
 mod connection;
 mod deliver;
+mod handshake;
 mod shared;
+mod transport;
 mod writer;
 
+pub(crate) use auth::recheck_authorization;
 pub use close::CloseReason;
 pub(crate) use connection::run_client;
 pub use shared::{ClientIdentity, ClientShared, Queued};

@@ -4,6 +4,7 @@
 //! mark the subscriber "flush pending"; at the end of each read batch they wake its
 //! writer once. So a burst of messages costs one wake and one write, not one per message.
 
+use super::auth::SharedAuthz;
 use super::CloseReason;
 use crate::jetstream::InternalSink;
 use crate::subscription::SubscriptionRef;
@@ -97,6 +98,12 @@ pub struct ClientShared {
     pub rtt_nanos: AtomicU64,
     /// Nanoseconds after `start_instant` that the outstanding PING was sent; 0 if none.
     ping_sent_nanos: AtomicU64,
+    /// Authorization state publishers and reloads consult (see `auth.rs`).
+    pub(crate) authz: Mutex<SharedAuthz>,
+    /// Deliveries must consult `authz`: a deny filter is on or replies are tracked.
+    pub(crate) authz_at_delivery: AtomicBool,
+    /// Bumped when the permissions in `authz` change, so the reader rebuilds its checks.
+    pub(crate) authz_generation: AtomicU64,
     /// The client's subscriptions by sid. Only its own reader changes it (SUB/UNSUB),
     /// so the lock is contended only by monitoring.
     pub(crate) subscriptions: Mutex<HashMap<Box<[u8]>, SubscriptionRef>>,
@@ -142,6 +149,9 @@ impl ClientShared {
             in_bytes: AtomicU64::new(0),
             rtt_nanos: AtomicU64::new(0),
             ping_sent_nanos: AtomicU64::new(0),
+            authz: Mutex::new(SharedAuthz::default()),
+            authz_at_delivery: AtomicBool::new(false),
+            authz_generation: AtomicU64::new(0),
             subscriptions: Mutex::new(HashMap::new()),
             internal: None,
         }

@@ -1,14 +1,13 @@
 //! A connection's writer task: drains the outbound buffer in whole batches, enforces the
 //! write deadline, and runs the PING timer.
 
+use super::transport::Writer;
 use super::{ClientShared, CloseReason};
 use crate::server::ServerState;
 use natrium_proto::{encode, errors};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::Interest;
-use tokio::net::TcpStream;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info};
 
@@ -17,11 +16,11 @@ const FIRST_PING_DELAY: Duration = Duration::from_secs(2);
 /// A batch buffer larger than this is released after use rather than kept for reuse.
 const RETAINED_BATCH_BYTES_MAX: usize = 1024 * 1024;
 
-/// Writes everything `shared` queues to `socket` until the connection closes.
+/// Writes everything `shared` queues to `writer` until the connection closes.
 pub(crate) async fn write_loop(
     server: Arc<ServerState>,
     shared: Arc<ClientShared>,
-    socket: Arc<TcpStream>,
+    mut writer: Writer,
 ) {
     let mut batch: Vec<u8> = Vec::new();
     let mut next_ping = Instant::now() + server.options().ping_interval;
@@ -38,7 +37,7 @@ pub(crate) async fn write_loop(
         };
         if !batch.is_empty() {
             let written =
-                tokio::time::timeout(options.write_deadline, write_all(&socket, &batch)).await;
+                tokio::time::timeout(options.write_deadline, writer.write_all(&batch)).await;
             match written {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => {
@@ -116,18 +115,4 @@ fn ping_timer(server: &ServerState, shared: &ClientShared, first: bool) {
     shared.pings_outstanding.fetch_add(1, Ordering::Relaxed);
     shared.note_ping_sent();
     shared.send_now(|out| out.extend_from_slice(encode::PING));
-}
-
-/// Writes all of `data`, waiting for the socket to become writable as needed.
-async fn write_all(socket: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
-    while !data.is_empty() {
-        socket.ready(Interest::WRITABLE).await?;
-        match socket.try_write(data) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => data = &data[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

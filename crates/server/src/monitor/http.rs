@@ -16,6 +16,7 @@ use super::{format, sub_detail};
 use crate::info::{NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
 use crate::options::ListenPort;
 use crate::server::ServerState;
+use crate::tls::TlsOptions;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -52,8 +53,13 @@ struct Endpoint {
     http_port: u16,
 }
 
-/// Serves monitoring requests on `listener` until the task is dropped.
-pub(crate) async fn serve(server: Arc<ServerState>, listener: TcpListener) {
+/// Serves monitoring requests on `listener` until the task is dropped; over TLS when `tls`
+/// is given (HTTPS monitoring, with the client listener's certificate).
+pub(crate) async fn serve(
+    server: Arc<ServerState>,
+    listener: TcpListener,
+    tls: Option<TlsOptions>,
+) {
     let options = server.options();
     let base_path = options.http_base_path.trim_end_matches('/');
     let base_path = if base_path.is_empty() || base_path.starts_with('/') {
@@ -77,16 +83,34 @@ pub(crate) async fn serve(server: Arc<ServerState>, listener: TcpListener) {
             }
         };
         let endpoint = Arc::clone(&endpoint);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
                     let endpoint = Arc::clone(&endpoint);
                     async move { Ok::<_, Infallible>(endpoint.handle(&request)) }
                 });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+            let http = hyper::server::conn::http1::Builder::new();
+            let served = match tls {
+                None => http.serve_connection(TokioIo::new(stream), service).await,
+                Some(tls) => {
+                    let acceptor = tls.monitor_acceptor();
+                    match tokio::time::timeout(tls.timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            http.serve_connection(TokioIo::new(stream), service).await
+                        }
+                        Ok(Err(e)) => {
+                            debug!("monitoring: TLS handshake error: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            debug!("monitoring: TLS handshake timeout");
+                            return;
+                        }
+                    }
+                }
+            };
+            if let Err(e) = served {
                 debug!("monitoring: connection ended: {e}");
             }
         });
@@ -212,8 +236,8 @@ impl Endpoint {
         let (now, now_text) = self.now();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let https_port = match &options.https_port {
-            Some(ListenPort::Fixed(port)) => *port,
-            _ => 0,
+            Some(_) => self.http_port,
+            None => 0,
         };
         let http_port = if options.http_port.is_some() {
             self.http_port
@@ -237,7 +261,7 @@ impl Endpoint {
             http_port,
             http_base_path: options.http_base_path.clone(),
             https_port,
-            auth_timeout: options.auth_timeout.as_secs_f64(),
+            auth_timeout: options.effective_auth_timeout().as_secs_f64(),
             max_control_line: options.max_control_line,
             max_payload: options.max_payload,
             max_pending: options.max_pending,

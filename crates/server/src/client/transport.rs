@@ -1,0 +1,156 @@
+//! The byte stream under a connection's reader and writer tasks.
+//!
+//! Plain TCP stays as it was: both tasks share the socket through an `Arc` and call
+//! `try_read`/`try_write` on it, with no lock and no boxing. Any other stream (TLS today,
+//! websocket framing later) is boxed once and split into halves with `tokio::io::split`,
+//! whose lock is uncontended in practice (one reader task, one writer task).
+
+use bytes::BytesMut;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
+use tokio::net::TcpStream;
+
+/// A byte stream a connection can run over.
+pub(crate) trait AsyncStream: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncStream for T {}
+
+/// What a connection reads from and writes to.
+pub(crate) enum Transport {
+    /// Plain TCP, shared by both tasks.
+    Tcp(Arc<TcpStream>),
+    /// Anything layered over the socket (TLS).
+    Stream(Box<dyn AsyncStream>),
+}
+
+impl Transport {
+    /// Splits the transport between the reader task and the writer task.
+    pub(crate) fn split(self) -> (Reader, Writer) {
+        match self {
+            Transport::Tcp(socket) => (Reader::Tcp(Arc::clone(&socket)), Writer::Tcp(socket)),
+            Transport::Stream(stream) => {
+                let (read, write) = tokio::io::split(stream);
+                (Reader::Stream(read), Writer::Stream(write))
+            }
+        }
+    }
+}
+
+/// The reader task's half.
+pub(crate) enum Reader {
+    /// Plain TCP.
+    Tcp(Arc<TcpStream>),
+    /// A layered stream's read half.
+    Stream(tokio::io::ReadHalf<Box<dyn AsyncStream>>),
+}
+
+impl Reader {
+    /// Reads what is available into `buf`'s spare capacity; 0 means the peer closed.
+    pub(crate) async fn read_buf(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        match self {
+            Reader::Tcp(socket) => loop {
+                socket.readable().await?;
+                match socket.try_read_buf(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    result => return result,
+                }
+            },
+            Reader::Stream(stream) => match stream.read_buf(buf).await {
+                // A TLS peer that closes its socket without close_notify has still
+                // closed; Go's TLS reports that as EOF too.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                result => result,
+            },
+        }
+    }
+}
+
+/// The writer task's half.
+pub(crate) enum Writer {
+    /// Plain TCP.
+    Tcp(Arc<TcpStream>),
+    /// A layered stream's write half.
+    Stream(tokio::io::WriteHalf<Box<dyn AsyncStream>>),
+}
+
+impl Writer {
+    /// Writes all of `data` and pushes it to the socket.
+    pub(crate) async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Writer::Tcp(socket) => write_all_tcp(socket, data).await,
+            Writer::Stream(stream) => {
+                stream.write_all(data).await?;
+                // TLS buffers records; flushing sends them now, as one batch.
+                stream.flush().await
+            }
+        }
+    }
+}
+
+/// Writes all of `data` to a shared socket, waiting for it to become writable as needed.
+pub(crate) async fn write_all_tcp(socket: &TcpStream, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        socket.ready(Interest::WRITABLE).await?;
+        match socket.try_write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A socket shared through an `Arc` as an owned stream, so TLS can run over the same
+/// socket that `ClientShared` keeps to shut it down from other tasks.
+pub(crate) struct SharedTcp(pub(crate) Arc<TcpStream>);
+
+impl AsyncRead for SharedTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            match self.0.try_read(unfilled) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                // Readiness was cleared; polling again registers the waker.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(data) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let result = socket2::SockRef::from(self.0.as_ref()).shutdown(std::net::Shutdown::Write);
+        Poll::Ready(result)
+    }
+}
