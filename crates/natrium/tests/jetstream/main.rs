@@ -33,3 +33,5 @@ impl JsServer {
         (client, context)
     }
 }
+mod requests;
+mod streams;
