@@ -45,6 +45,9 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
         max_msg_size_bytes: limit(config.max_msg_size.into()),
         discard: match config.discard {
             DiscardPolicy::Old => natrium_store::DiscardPolicy::Old,
+            DiscardPolicy::New if config.discard_new_per_subject => {
+                natrium_store::DiscardPolicy::NewPerSubject
+            }
             DiscardPolicy::New => natrium_store::DiscardPolicy::New,
         },
     }
@@ -160,8 +163,9 @@ impl Stream {
         self.dirty = true;
         if let Some(id) = msg_id {
             self.dedup.record(id, seq, now);
-            self.last_msg_id = id.to_string();
         }
+        // As nats-server, the last message id is that of the last message, even without one.
+        self.last_msg_id = msg_id.unwrap_or_default().to_string();
         if let Some(filter) = rollup {
             // Keep only the message just stored, of its subject or of the whole stream. The
             // message is stored either way, so a failed purge does not refuse the publish.

@@ -151,6 +151,13 @@ fn expected_headers_guard_the_publish() {
                 at: 0,
                 expect: ok(6),
             },
+            // The last message had no id, so no id is the last one.
+            Step {
+                subject: "s.a",
+                headers: &[("Nats-Expected-Last-Msg-Id", "x")],
+                at: 0,
+                expect: Err(JsError::StreamWrongLastMsgId(String::new())),
+            },
         ],
     );
 }
@@ -181,6 +188,25 @@ fn limits_and_seals_refuse_with_nats_server_errors() {
                 at: 0,
                 expect: Err(JsError::StreamStoreFailed(
                     "maximum messages exceeded".into(),
+                )),
+            },
+        ],
+    );
+    check(
+        r#"{"name":"S","subjects":["s.*"],"max_msgs_per_subject":1,"discard":"new","discard_new_per_subject":true}"#,
+        &[
+            Step {
+                subject: "s.a",
+                headers: &[],
+                at: 0,
+                expect: ok(1),
+            },
+            Step {
+                subject: "s.a",
+                headers: &[],
+                at: 0,
+                expect: Err(JsError::StreamStoreFailed(
+                    "maximum messages per subject exceeded".into(),
                 )),
             },
         ],
