@@ -33,5 +33,6 @@ impl JsServer {
         (client, context)
     }
 }
+mod publish;
 mod requests;
 mod streams;
