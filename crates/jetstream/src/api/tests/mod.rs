@@ -194,6 +194,14 @@ fn bad_requests_get_json_errors_and_unknown_endpoints_no_answer() {
     )
     .unwrap();
     assert_eq!(response["error"]["err_code"], 10025);
+    api.request("$JS.API.STREAM.CREATE.S", br#"{"name":"S"}"#, NOW);
+    for body in [&b"{"[..], br#"{"name":"S"}"#] {
+        let refused = api.request("$JS.API.STREAM.DELETE.S", body, NOW).unwrap();
+        let refused: Value = serde_json::from_slice(&refused).unwrap();
+        assert_eq!(refused["error"]["err_code"], 10038, "{refused}");
+    }
+    let info = api.request("$JS.API.STREAM.INFO.S", b"", NOW).unwrap();
+    assert!(!String::from_utf8_lossy(&info).contains("error"));
     assert!(api.request("$JS.API.NOPE", b"", NOW).is_none());
     assert!(api.request("orders.new", b"", NOW).is_none());
     let limited = JetStreamApi::new(
