@@ -33,6 +33,7 @@ impl JsServer {
         (client, context)
     }
 }
+mod bad_input;
 mod publish;
 mod requests;
 mod streams;
