@@ -239,3 +239,31 @@ fn acks_are_byte_for_byte_nats_server_s() {
         serde_json::json!({"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"},"stream":"S","seq":0})
     );
 }
+
+#[test]
+fn a_recovered_stream_reads_its_recent_message_ids_back() {
+    let config: StreamConfig =
+        serde_json::from_str(r#"{"name":"S","duplicate_window":10000000000}"#).unwrap();
+    let config = check_stream_config(&config, &ServerLimits::default()).unwrap();
+    let mut store = MemoryStore::new(store_config(&config)).unwrap();
+    // Stored by an earlier process: "old" is out of the window by the time of the publish.
+    store
+        .store("S", &headers(&[("Nats-Msg-Id", "old")]), b"", 0)
+        .unwrap();
+    store
+        .store("S", &headers(&[("Nats-Msg-Id", "new")]), b"", 15 * SECOND)
+        .unwrap();
+    let mut stream = Stream::new(config, Box::new(store));
+    let at = 20 * SECOND;
+    let publish =
+        |stream: &mut Stream, pairs: &[(&str, &str)]| stream.publish("S", &headers(pairs), b"", at);
+    assert_eq!(
+        publish(&mut stream, &[("Nats-Msg-Id", "new")]),
+        Ok(Published::Duplicate(2))
+    );
+    assert_eq!(
+        publish(&mut stream, &[("Nats-Expected-Last-Msg-Id", "new")]),
+        ok(3)
+    );
+    assert_eq!(publish(&mut stream, &[("Nats-Msg-Id", "old")]), ok(4));
+}
