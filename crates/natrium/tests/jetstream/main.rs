@@ -36,4 +36,5 @@ impl JsServer {
 mod bad_input;
 mod publish;
 mod requests;
+mod restart;
 mod streams;
