@@ -34,6 +34,8 @@ impl JsServer {
     }
 }
 mod bad_input;
+mod kv;
+mod object;
 mod publish;
 mod requests;
 mod restart;
