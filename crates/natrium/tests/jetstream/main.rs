@@ -33,6 +33,7 @@ impl JsServer {
         (client, context)
     }
 }
+mod advisories;
 mod bad_input;
 mod kv;
 mod object;

@@ -15,6 +15,14 @@ fn ten_mebibytes() -> Vec<u8> {
         .collect()
 }
 
+/// The names of the bucket's objects, in listing order.
+async fn object_names(bucket: &object_store::ObjectStore) -> Vec<String> {
+    let list = within("list", bucket.list()).await.unwrap();
+    within("list entries", list.map_ok(|info| info.name).try_collect())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_ten_mebibyte_object_round_trips_and_is_listed_linked_and_deleted() {
     let js = JsServer::start(&[]).await;
@@ -94,13 +102,7 @@ async fn a_ten_mebibyte_object_round_trips_and_is_listed_linked_and_deleted() {
         .unwrap();
     assert_eq!(text, "hello");
 
-    let mut names: Vec<String> = within("list", bucket.list())
-        .await
-        .unwrap()
-        .map_ok(|info| info.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let mut names = object_names(&bucket).await;
     names.sort();
     assert_eq!(names, ["link.txt", "renamed.bin", "small.txt"]);
 
@@ -109,13 +111,7 @@ async fn a_ten_mebibyte_object_round_trips_and_is_listed_linked_and_deleted() {
         .unwrap();
     let gone = within("get deleted", bucket.get("renamed.bin")).await;
     assert!(gone.is_err(), "a deleted object is not found");
-    let names: Vec<String> = within("list", bucket.list())
-        .await
-        .unwrap()
-        .map_ok(|info| info.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let names = object_names(&bucket).await;
     assert_eq!(names.len(), 2, "{names:?}");
     // The deleted object's chunks are purged from the stream.
     let mut stream = within("stream", context.get_stream("OBJ_FILES"))
