@@ -12,6 +12,9 @@ pub enum DiscardPolicy {
     Old,
     /// Refuse the new message.
     New,
+    /// Refuse the new message, also when its subject already holds `max_msgs_per_subject`
+    /// (JetStream `discard_new_per_subject`); with `New` that limit drops the subject's oldest.
+    NewPerSubject,
 }
 
 /// When written records are forced to stable storage.

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// Discard-new policy and the message would push the stream past `max_bytes`.
     #[error("maximum bytes exceeded")]
     MaxBytes,
+    /// Discard-new-per-subject policy and the subject already holds `max_msgs_per_subject`.
+    #[error("maximum messages per subject exceeded")]
+    MaxMsgsPerSubject,
     /// A purge request asked for both `keep` and `up_to_seq`.
     #[error("purge: keep and sequence are mutually exclusive")]
     InvalidPurge,

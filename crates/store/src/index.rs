@@ -297,6 +297,14 @@ impl<T: Default> Index<T> {
         self.subjects.entries[subject as usize].seqs.len()
     }
 
+    /// Live messages on the literal `subject`.
+    pub fn subject_msgs_by_name(&self, subject: &str) -> usize {
+        self.subjects
+            .ids
+            .get(subject)
+            .map_or(0, |&id| self.subject_msgs(id))
+    }
+
     /// Oldest live sequence of the subject with id `subject`.
     pub fn subject_first(&self, subject: u32) -> Option<u64> {
         self.subjects.entries[subject as usize]

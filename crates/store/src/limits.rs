@@ -26,7 +26,14 @@ pub(crate) fn admit<T: Default>(
         return Err(StoreError::MsgTooLarge);
     }
     let size = msg_size(subject, headers, payload);
-    if config.discard == DiscardPolicy::New {
+    if config.discard == DiscardPolicy::NewPerSubject
+        && config
+            .max_msgs_per_subject
+            .is_some_and(|max| index.subject_msgs_by_name(subject) as u64 >= max)
+    {
+        return Err(StoreError::MaxMsgsPerSubject);
+    }
+    if config.discard != DiscardPolicy::Old {
         if config.max_msgs.is_some_and(|max| index.msgs() >= max) {
             return Err(StoreError::MaxMsgs);
         }
@@ -126,4 +133,25 @@ pub(crate) fn expire<T: Default>(
 pub(crate) fn next_expiry<T: Default>(config: &StoreConfig, index: &Index<T>) -> Option<i64> {
     let max_age = config.max_age_nanos?;
     index.first_time().map(|time| time.saturating_add(max_age))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discard_new_per_subject_refuses_a_full_subject_and_discard_new_does_not() {
+        let mut index: Index<()> = Index::default();
+        index.append("a", 10, 0, ());
+        let mut config = StoreConfig {
+            max_msgs_per_subject: Some(1),
+            discard: DiscardPolicy::NewPerSubject,
+            ..StoreConfig::default()
+        };
+        let refused = admit(&config, &index, "a", b"", b"x");
+        assert!(matches!(refused, Err(StoreError::MaxMsgsPerSubject)));
+        assert!(admit(&config, &index, "b", b"", b"x").is_ok());
+        config.discard = DiscardPolicy::New;
+        assert!(admit(&config, &index, "a", b"", b"x").is_ok());
+    }
 }

@@ -83,33 +83,38 @@ impl<P: StoreProvider> JetStreamApi<P> {
             .matching(&request.subject)
             .map(|(name, _)| name)
             .collect();
-        let page: Vec<&String> = names
-            .iter()
-            .skip(request.offset)
-            .take(NAMES_LIMIT)
-            .copied()
-            .collect();
+        // As nats-server, an offset past the end is answered as the end.
+        let offset = request.offset.min(names.len());
+        let page: Vec<&String> = names[offset..].iter().take(NAMES_LIMIT).copied().collect();
         let mut response = to_value(Paged {
             total: names.len(),
-            offset: request.offset,
+            offset,
             limit: NAMES_LIMIT,
         })?;
-        response["streams"] = to_value(page)?;
+        // nats-server's names are a Go slice that stays nil, so `null`, when no stream
+        // matches; only slicing past the end of a full unfiltered list leaves it empty.
+        let nil = names.is_empty() || (page.is_empty() && !request.subject.is_empty());
+        response["streams"] = if nil {
+            serde_json::Value::Null
+        } else {
+            to_value(page)?
+        };
         Ok(response)
     }
 
     pub(super) fn stream_list(&self, body: &[u8]) -> Result<serde_json::Value, JsError> {
         let request: PagedRequest = parse_optional(body)?;
         let entries: Vec<(&String, &StreamEntry)> = self.matching(&request.subject).collect();
+        let offset = request.offset.min(entries.len());
         let page = entries
             .iter()
-            .skip(request.offset)
+            .skip(offset)
             .take(LIST_LIMIT)
             .map(|(_, entry)| info(entry))
             .collect::<Vec<_>>();
         let mut response = to_value(Paged {
             total: entries.len(),
-            offset: request.offset,
+            offset,
             limit: LIST_LIMIT,
         })?;
         response["streams"] = to_value(page)?;

@@ -320,9 +320,10 @@ impl<P: StoreProvider> JetStreamApi<P> {
                                 self.update_stream(name, body, now),
                             ),
                             "INFO" => (response_type::STREAM_INFO, self.stream_info(name, body)),
-                            "DELETE" => {
-                                (response_type::STREAM_DELETE, self.delete_stream(name, now))
-                            }
+                            "DELETE" => (
+                                response_type::STREAM_DELETE,
+                                self.delete_stream(name, body, now),
+                            ),
                             "PURGE" => (response_type::STREAM_PURGE, self.purge_stream(name, body)),
                             _ => return None,
                         }

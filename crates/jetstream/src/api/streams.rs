@@ -130,8 +130,14 @@ impl<P: StoreProvider> JetStreamApi<P> {
     pub(super) fn delete_stream(
         &mut self,
         name: &str,
+        body: &[u8],
         now: i64,
     ) -> Result<serde_json::Value, JsError> {
+        // A body (even malformed) is refused before the stream is looked up, as nats-server
+        // does: a request meant for another endpoint must not delete anything.
+        if !super::request::is_empty_request(body) {
+            return Err(JsError::NotEmptyRequest);
+        }
         let Some(entry) = self.streams.remove(name) else {
             return Err(JsError::StreamNotFound);
         };

@@ -33,3 +33,11 @@ impl JsServer {
         (client, context)
     }
 }
+mod advisories;
+mod bad_input;
+mod kv;
+mod object;
+mod publish;
+mod requests;
+mod restart;
+mod streams;

@@ -194,6 +194,14 @@ fn bad_requests_get_json_errors_and_unknown_endpoints_no_answer() {
     )
     .unwrap();
     assert_eq!(response["error"]["err_code"], 10025);
+    api.request("$JS.API.STREAM.CREATE.S", br#"{"name":"S"}"#, NOW);
+    for body in [&b"{"[..], br#"{"name":"S"}"#] {
+        let refused = api.request("$JS.API.STREAM.DELETE.S", body, NOW).unwrap();
+        let refused: Value = serde_json::from_slice(&refused).unwrap();
+        assert_eq!(refused["error"]["err_code"], 10038, "{refused}");
+    }
+    let info = api.request("$JS.API.STREAM.INFO.S", b"", NOW).unwrap();
+    assert!(!String::from_utf8_lossy(&info).contains("error"));
     assert!(api.request("$JS.API.NOPE", b"", NOW).is_none());
     assert!(api.request("orders.new", b"", NOW).is_none());
     let limited = JetStreamApi::new(
@@ -216,4 +224,35 @@ fn bad_requests_get_json_errors_and_unknown_endpoints_no_answer() {
     )
     .unwrap();
     assert_eq!(refused["error"]["err_code"], 10027);
+}
+
+#[test]
+fn names_are_null_when_nothing_matches_and_offsets_stop_at_the_end() {
+    let mut api = api();
+    let names = |api: &mut JetStreamApi<MemoryStores>, body: &str| -> Value {
+        let response = api.request("$JS.API.STREAM.NAMES", body.as_bytes(), NOW);
+        serde_json::from_slice(&response.expect("NAMES answers")).unwrap()
+    };
+    assert_eq!(names(&mut api, "")["streams"], Value::Null);
+    check(
+        &mut api,
+        &[(
+            "$JS.API.STREAM.CREATE.A",
+            json!({"name": "A", "subjects": ["a"]}),
+            json!({"did_create": true}),
+        )],
+    );
+    let unmatched = names(&mut api, r#"{"subject":"b"}"#);
+    assert_eq!(
+        (&unmatched["streams"], &unmatched["total"]),
+        (&Value::Null, &json!(0))
+    );
+    let past_end = names(&mut api, r#"{"offset":5}"#);
+    assert_eq!(
+        (&past_end["streams"], &past_end["offset"]),
+        (&json!([]), &json!(1))
+    );
+    let list = api.request("$JS.API.STREAM.LIST", br#"{"offset":5}"#, NOW);
+    let list: Value = serde_json::from_slice(&list.unwrap()).unwrap();
+    assert_eq!((&list["streams"], &list["offset"]), (&json!([]), &json!(1)));
 }

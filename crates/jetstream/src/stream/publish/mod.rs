@@ -30,6 +30,9 @@ pub struct Stream {
     store: BoxedStore,
     dedup: DedupWindow,
     last_msg_id: String,
+    /// Whether the dedup window holds the ids of messages stored before this process
+    /// (nats-server's `ddloaded`): a recovered stream reads them back on its first publish.
+    dedup_loaded: bool,
     /// Written since the last sync.
     dirty: bool,
 }
@@ -45,6 +48,9 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
         max_msg_size_bytes: limit(config.max_msg_size.into()),
         discard: match config.discard {
             DiscardPolicy::Old => natrium_store::DiscardPolicy::Old,
+            DiscardPolicy::New if config.discard_new_per_subject => {
+                natrium_store::DiscardPolicy::NewPerSubject
+            }
             DiscardPolicy::New => natrium_store::DiscardPolicy::New,
         },
     }
@@ -53,11 +59,13 @@ pub fn store_config(config: &StreamConfig) -> StoreConfig {
 impl Stream {
     /// A stream over `store`, which should have been opened with [`store_config`].
     pub fn new(config: StreamConfig, store: BoxedStore) -> Self {
+        let dedup_loaded = store.state().msgs == 0;
         Stream {
             config,
             store,
             dedup: DedupWindow::default(),
             last_msg_id: String::new(),
+            dedup_loaded,
             dirty: false,
         }
     }
@@ -96,6 +104,9 @@ impl Stream {
     ) -> Result<Published, JsError> {
         if self.config.sealed {
             return Err(JsError::StreamSealed);
+        }
+        if !self.dedup_loaded {
+            self.rebuild_dedup(now);
         }
         if let Some(expected) = headers::get_str(header_block, headers::EXPECTED_STREAM) {
             if expected != self.config.name {
@@ -160,8 +171,9 @@ impl Stream {
         self.dirty = true;
         if let Some(id) = msg_id {
             self.dedup.record(id, seq, now);
-            self.last_msg_id = id.to_string();
         }
+        // As nats-server, the last message id is that of the last message, even without one.
+        self.last_msg_id = msg_id.unwrap_or_default().to_string();
         if let Some(filter) = rollup {
             // Keep only the message just stored, of its subject or of the whole stream. The
             // message is stored either way, so a failed purge does not refuse the publish.
@@ -172,6 +184,34 @@ impl Stream {
             });
         }
         Ok(Published::Stored(seq))
+    }
+
+    /// Reads back the ids of stored messages still within the duplicate window, and the last
+    /// message's id, as nats-server's `rebuildDedupe` does after a restart. Walks back from the
+    /// last message, so it reads only the window's messages.
+    fn rebuild_dedup(&mut self, now: i64) {
+        self.dedup_loaded = true;
+        let state = self.store.state();
+        let cutoff = now.saturating_sub(self.config.duplicate_window);
+        let mut recent = Vec::new();
+        for seq in (state.first_seq..=state.last_seq).rev() {
+            let Ok(message) = self.store.load(seq) else {
+                continue;
+            };
+            if message.timestamp < cutoff {
+                break;
+            }
+            let id = headers::get_str(&message.headers, headers::MSG_ID).map(str::to_string);
+            if seq == state.last_seq {
+                self.last_msg_id = id.clone().unwrap_or_default();
+            }
+            if let Some(id) = id {
+                recent.push((id, seq, message.timestamp));
+            }
+        }
+        for (id, seq, stored_at) in recent.into_iter().rev() {
+            self.dedup.record(&id, seq, stored_at);
+        }
     }
 
     /// Applies an update checked by [`check_update`](super::update::check_update): the new

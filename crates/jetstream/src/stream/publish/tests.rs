@@ -151,6 +151,13 @@ fn expected_headers_guard_the_publish() {
                 at: 0,
                 expect: ok(6),
             },
+            // The last message had no id, so no id is the last one.
+            Step {
+                subject: "s.a",
+                headers: &[("Nats-Expected-Last-Msg-Id", "x")],
+                at: 0,
+                expect: Err(JsError::StreamWrongLastMsgId(String::new())),
+            },
         ],
     );
 }
@@ -186,6 +193,25 @@ fn limits_and_seals_refuse_with_nats_server_errors() {
         ],
     );
     check(
+        r#"{"name":"S","subjects":["s.*"],"max_msgs_per_subject":1,"discard":"new","discard_new_per_subject":true}"#,
+        &[
+            Step {
+                subject: "s.a",
+                headers: &[],
+                at: 0,
+                expect: ok(1),
+            },
+            Step {
+                subject: "s.a",
+                headers: &[],
+                at: 0,
+                expect: Err(JsError::StreamStoreFailed(
+                    "maximum messages per subject exceeded".into(),
+                )),
+            },
+        ],
+    );
+    check(
         r#"{"name":"S","sealed":true}"#,
         &[Step {
             subject: "S",
@@ -212,4 +238,32 @@ fn acks_are_byte_for_byte_nats_server_s() {
         refused,
         serde_json::json!({"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"},"stream":"S","seq":0})
     );
+}
+
+#[test]
+fn a_recovered_stream_reads_its_recent_message_ids_back() {
+    let config: StreamConfig =
+        serde_json::from_str(r#"{"name":"S","duplicate_window":10000000000}"#).unwrap();
+    let config = check_stream_config(&config, &ServerLimits::default()).unwrap();
+    let mut store = MemoryStore::new(store_config(&config)).unwrap();
+    // Stored by an earlier process: "old" is out of the window by the time of the publish.
+    store
+        .store("S", &headers(&[("Nats-Msg-Id", "old")]), b"", 0)
+        .unwrap();
+    store
+        .store("S", &headers(&[("Nats-Msg-Id", "new")]), b"", 15 * SECOND)
+        .unwrap();
+    let mut stream = Stream::new(config, Box::new(store));
+    let at = 20 * SECOND;
+    let publish =
+        |stream: &mut Stream, pairs: &[(&str, &str)]| stream.publish("S", &headers(pairs), b"", at);
+    assert_eq!(
+        publish(&mut stream, &[("Nats-Msg-Id", "new")]),
+        Ok(Published::Duplicate(2))
+    );
+    assert_eq!(
+        publish(&mut stream, &[("Nats-Expected-Last-Msg-Id", "new")]),
+        ok(3)
+    );
+    assert_eq!(publish(&mut stream, &[("Nats-Msg-Id", "old")]), ok(4));
 }
