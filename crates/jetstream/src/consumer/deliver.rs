@@ -21,6 +21,9 @@ enum Origin {
     Next,
 }
 
+/// The most messages one consumer delivers in one tick.
+const DELIVERIES_PER_TICK_MAX: usize = 1024;
+
 /// Why delivery stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -87,6 +90,7 @@ impl Consumer {
         deadlines.push(self.waiting.next_deadline());
         deadlines.push(self.replay.as_ref().and_then(|replay| replay.due));
         deadlines.push(self.rate_wait);
+        deadlines.push(self.more_due);
         deadlines.into_iter().flatten().min()
     }
 
@@ -158,7 +162,17 @@ impl Consumer {
         ctx: &mut Context<'_>,
     ) -> Stop {
         self.rate_wait = None;
+        self.more_due = None;
+        let mut delivered_now = 0;
         loop {
+            if delivered_now == DELIVERIES_PER_TICK_MAX {
+                // The server sends (and the client starts reading) this much while the next
+                // tick, due at once, makes more: a long backlog streams instead of arriving
+                // all at the end.
+                self.more_due = Some(ctx.now);
+                return Stop::Blocked;
+            }
+            delivered_now += 1;
             if self.config.is_push() {
                 let stalled = self
                     .flow

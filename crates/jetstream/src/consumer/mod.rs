@@ -154,6 +154,8 @@ pub struct Consumer {
     rate_next_at: i64,
     /// A message waits for the rate limit until this time.
     rate_wait: Option<i64>,
+    /// A tick stopped at its delivery limit: the next one is due at this time.
+    more_due: Option<i64>,
     /// Matching messages at or after `stream_seq`, kept up to date between recounts.
     num_pending: u64,
     /// Changed since the state was last saved.
@@ -269,6 +271,7 @@ impl Consumer {
             replay: None,
             rate_next_at: 0,
             rate_wait: None,
+            more_due: None,
             num_pending: 0,
             dirty: false,
             rearm: false,
