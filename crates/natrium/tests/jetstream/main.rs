@@ -35,6 +35,7 @@ impl JsServer {
 }
 mod advisories;
 mod bad_input;
+mod encryption;
 mod kv;
 mod object;
 mod publish;
