@@ -17,6 +17,9 @@ use std::time::Duration;
 /// client) until the thread has taken the batch.
 const BACKED_UP_BYTES: usize = 32 * 1024 * 1024;
 
+/// The largest arena kept for reuse between batches.
+const SPARE_ARENA_BYTES_MAX: usize = 4 * 1024 * 1024;
+
 /// One caught message: ranges into [`Batch::arena`].
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
@@ -82,6 +85,11 @@ impl Inbox {
         let mut spare = spare;
         spare.arena.clear();
         spare.records.clear();
+        if spare.arena.capacity() > SPARE_ARENA_BYTES_MAX {
+            // A burst grew it; keeping that much idle would be a lasting cost for a moment's
+            // traffic.
+            spare = Batch::default();
+        }
         Some(std::mem::replace(&mut state.batch, spare))
     }
 
