@@ -6,6 +6,9 @@ mod common;
 
 mod enable;
 
+mod consumer_support;
+mod pull;
+
 use common::TestServer;
 use tempfile::TempDir;
 
