@@ -7,7 +7,9 @@ mod common;
 mod enable;
 
 mod consumer_support;
+mod ordered;
 mod pull;
+mod push;
 
 use common::TestServer;
 use tempfile::TempDir;
