@@ -179,3 +179,27 @@ pub async fn double_ack_all(messages: &[jetstream::Message]) {
             .expect("ack confirmed");
     }
 }
+
+/// Asks for up to `count` messages and returns what arrives before the request expires after
+/// `expires` (a pull with expiry rather than no_wait).
+pub async fn batch_within(
+    consumer: &PullConsumer,
+    count: usize,
+    expires: Duration,
+) -> Vec<jetstream::Message> {
+    let batch = within(
+        "batch",
+        consumer
+            .batch()
+            .max_messages(count)
+            .expires(expires)
+            .messages(),
+    )
+    .await
+    .expect("batch request");
+    within("batch messages", batch.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(|message| message.expect("batch message"))
+        .collect()
+}

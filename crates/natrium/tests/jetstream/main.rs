@@ -6,10 +6,13 @@ mod common;
 
 mod enable;
 
+mod acks;
 mod consumer_support;
+mod limits;
 mod ordered;
 mod pull;
 mod push;
+mod retention;
 
 use common::TestServer;
 use tempfile::TempDir;
