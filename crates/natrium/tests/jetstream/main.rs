@@ -8,6 +8,7 @@ mod enable;
 
 mod acks;
 mod consumer_support;
+mod crash;
 mod limits;
 mod ordered;
 mod pull;
