@@ -7,6 +7,7 @@ mod common;
 mod enable;
 
 mod acks;
+mod consumer_bad_input;
 mod consumer_support;
 mod crash;
 mod limits;
