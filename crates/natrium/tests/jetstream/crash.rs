@@ -136,6 +136,9 @@ async fn consume(
     }
 }
 
+/// Natrium confirms an ack only once the consumer state recording it is durable, so no
+/// confirmed ack is redelivered. nats-server 2.9.10 fails that check: it answers the double
+/// ack before its flusher writes the consumer state, so a kill can undo confirmed acks.
 #[tokio::test]
 async fn a_kill_9_while_consuming_loses_no_message_and_no_confirmed_ack() {
     let mut js = JsServer::start(&[]).await;
