@@ -58,7 +58,7 @@ pub fn parse_pull_request(body: &[u8]) -> Result<PullRequest, String> {
         });
     }
     let request: PullRequestJson =
-        serde_json::from_slice(body).map_err(|error| error.to_string())?;
+        serde_json::from_slice(body).map_err(|error| go_decode_error(body, &error))?;
     if request.idle_heartbeat > 0 && request.idle_heartbeat.saturating_mul(2) > request.expires {
         return Err("heartbeat value too large".into());
     }
@@ -69,6 +69,81 @@ pub fn parse_pull_request(body: &[u8]) -> Result<PullRequest, String> {
         expires: request.expires,
         idle_heartbeat: request.idle_heartbeat,
     })
+}
+
+/// The request's fields in Go's struct (`JSApiConsumerGetNextRequest`) with their Go types,
+/// for the texts of `json.Unmarshal`'s type errors.
+const PULL_REQUEST_FIELDS: [(&str, &str); 5] = [
+    ("expires", "time.Duration"),
+    ("batch", "int"),
+    ("max_bytes", "int"),
+    ("no_wait", "bool"),
+    ("idle_heartbeat", "time.Duration"),
+];
+
+/// The text Go's `json.Unmarshal` gives for a body serde refused, which nats-server puts
+/// after `Bad Request - `: the end of input, or the first field (in the body's order) whose
+/// value does not fit its Go type. Other syntax errors keep serde's text.
+fn go_decode_error(body: &[u8], error: &serde_json::Error) -> String {
+    if error.is_eof() {
+        return "unexpected end of JSON input".to_string();
+    }
+    let Ok(InOrder(members)) = serde_json::from_slice::<InOrder>(body) else {
+        return error.to_string();
+    };
+    for (name, value) in &members {
+        let Some(&(_, go_type)) = PULL_REQUEST_FIELDS.iter().find(|(field, _)| field == name)
+        else {
+            continue;
+        };
+        let fits = match (go_type, value) {
+            (_, serde_json::Value::Null) => true,
+            ("bool", value) => value.is_boolean(),
+            (_, value) => value.is_i64(),
+        };
+        if !fits {
+            let found = match value {
+                // Go names the literal only when it is a number that did not convert.
+                serde_json::Value::Number(_) if go_type == "bool" => "number".to_string(),
+                serde_json::Value::Number(number) => format!("number {number}"),
+                serde_json::Value::String(_) => "string".to_string(),
+                serde_json::Value::Bool(_) => "bool".to_string(),
+                serde_json::Value::Array(_) => "array".to_string(),
+                _ => "object".to_string(),
+            };
+            return format!(
+                "json: cannot unmarshal {found} into Go struct field \
+                 JSApiConsumerGetNextRequest.{name} of type {go_type}"
+            );
+        }
+    }
+    error.to_string()
+}
+
+/// A JSON object's members in the order they appear.
+struct InOrder(Vec<(String, serde_json::Value)>);
+
+impl<'de> Deserialize<'de> for InOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = InOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<InOrder, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(InOrder(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 /// A pull request waiting for messages.
@@ -346,7 +421,37 @@ mod tests {
             parse_pull_request(br#"{"batch":1,"expires":1000,"idle_heartbeat":600}"#),
             Err("heartbeat value too large".to_string())
         );
-        assert!(parse_pull_request(b"{\"batch\":").is_err());
+        assert_eq!(
+            parse_pull_request(b"{\"batch\":"),
+            Err("unexpected end of JSON input".to_string())
+        );
+    }
+
+    #[test]
+    fn decoding_errors_read_as_go_writes_them() {
+        let type_error = |field: &str, found: &str, go_type: &str| {
+            Err(format!(
+                "json: cannot unmarshal {found} into Go struct field \
+                 JSApiConsumerGetNextRequest.{field} of type {go_type}"
+            ))
+        };
+        assert_eq!(
+            parse_pull_request(br#"{"batch":"ten"}"#),
+            type_error("batch", "string", "int")
+        );
+        assert_eq!(
+            parse_pull_request(br#"{"unknown":1,"no_wait":1,"batch":"x"}"#),
+            type_error("no_wait", "number", "bool"),
+            "the first bad field in the body's order"
+        );
+        assert_eq!(
+            parse_pull_request(br#"{"expires":1.5}"#),
+            type_error("expires", "number 1.5", "time.Duration")
+        );
+        assert_eq!(
+            parse_pull_request(br#"{"max_bytes":[1]}"#),
+            type_error("max_bytes", "array", "int")
+        );
     }
 
     #[test]

@@ -6,6 +6,16 @@ mod common;
 
 mod enable;
 
+mod acks;
+mod consumer_bad_input;
+mod consumer_support;
+mod crash;
+mod limits;
+mod ordered;
+mod pull;
+mod push;
+mod retention;
+
 use common::TestServer;
 use tempfile::TempDir;
 
