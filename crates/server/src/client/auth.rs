@@ -19,7 +19,7 @@ use natrium_auth::{
     AUTHENTICATION_EXPIRED, AUTHENTICATION_TIMEOUT, AUTHORIZATION_VIOLATION, NONCE_RANDOM_BYTES,
 };
 use natrium_proto::encode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::task::JoinHandle;
@@ -163,18 +163,56 @@ fn close_after(
     delay: Duration,
     message: &'static str,
     reason: CloseReason,
-    only_before_connect: bool,
+    race: Option<Arc<AuthRace>>,
 ) -> JoinHandle<()> {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        if only_before_connect && shared.connect_received.load(Ordering::Acquire) {
+        if race.is_some_and(|race| !race.time_out()) {
             return;
         }
         debug!("{} - {message}", shared.label());
         shared.send_now(|out| encode::write_err(out, message));
         shared.close(reason, true);
     })
+}
+
+/// Who settled a connection first: its CONNECT authenticating, or its auth timeout. One
+/// compare-and-swap each side, so a client that authenticates as the timer fires is either
+/// in (and the timer does nothing) or timed out (and its CONNECT is refused), never closed
+/// after being told it was in, as nats-server's `clearAuthTimer` ensures.
+#[derive(Debug, Default)]
+pub(crate) struct AuthRace(AtomicU8);
+
+impl AuthRace {
+    const PENDING: u8 = 0;
+    const AUTHENTICATED: u8 = 1;
+    const TIMED_OUT: u8 = 2;
+
+    /// The CONNECT side: true if it won (or the race was already won by it).
+    fn authenticate(&self) -> bool {
+        match self.0.compare_exchange(
+            Self::PENDING,
+            Self::AUTHENTICATED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => true,
+            Err(state) => state == Self::AUTHENTICATED,
+        }
+    }
+
+    /// The timer side: true if the connection must be closed.
+    fn time_out(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::PENDING,
+                Self::TIMED_OUT,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
 }
 
 /// The reader's side of authorization.
@@ -190,6 +228,8 @@ pub(crate) struct ReaderAuth {
     generation: u64,
     /// The auth timeout and the connect window's end.
     timers: Vec<JoinHandle<()>>,
+    /// Settles CONNECT against the auth timeout.
+    race: Arc<AuthRace>,
 }
 
 impl Drop for ReaderAuth {
@@ -211,6 +251,7 @@ impl ReaderAuth {
             log_name: "User \"N/A\"".to_string(),
             generation: 0,
             timers: Vec::new(),
+            race: Arc::default(),
         };
         if required {
             auth.timers.push(close_after(
@@ -218,7 +259,7 @@ impl ReaderAuth {
                 options.effective_auth_timeout(),
                 AUTHENTICATION_TIMEOUT,
                 CloseReason::AuthenticationTimeout,
-                true,
+                Some(Arc::clone(&auth.race)),
             ));
         }
         auth
@@ -347,6 +388,10 @@ impl Connection {
             )
         };
         match result {
+            Ok(_) if !self.auth.race.authenticate() => {
+                // The auth timeout fired first; its -ERR is already on the way out.
+                Err(CloseReason::AuthenticationTimeout)
+            }
             Ok(authed) => {
                 self.shared.authz.lock().credentials = credentials;
                 self.bind_user(authed);
@@ -407,7 +452,7 @@ impl Connection {
                 valid_for,
                 AUTHENTICATION_EXPIRED,
                 CloseReason::AuthenticationExpired,
-                false,
+                None,
             ));
         }
     }
@@ -556,5 +601,32 @@ fn remove_refused_subscriptions(
         );
         let message = subscription_removed(&sub.subject, queue, &sub.sid);
         client.send_now(|out| encode::write_err(out, &message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuthRace;
+
+    #[test]
+    fn connect_and_auth_timeout_settle_once() {
+        let race = AuthRace::default();
+        assert!(race.authenticate());
+        assert!(
+            !race.time_out(),
+            "the timer must not close an authenticated client"
+        );
+        assert!(
+            race.authenticate(),
+            "re-authentication after a reload still passes"
+        );
+
+        let race = AuthRace::default();
+        assert!(race.time_out());
+        assert!(
+            !race.authenticate(),
+            "a CONNECT after the timeout is refused"
+        );
+        assert!(!race.time_out(), "the timer closes once");
     }
 }
