@@ -30,7 +30,10 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 {
         return None;
     }
     if second > 59 {
@@ -55,7 +58,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
                 return None;
             }
             let value = |a: u8, b: u8| i64::from(a - b'0') * 10 + i64::from(b - b'0');
-            let seconds = value(digits[0], digits[1]) * 3600 + value(digits[2], digits[3]) * 60;
+            let (hours, minutes) = (value(digits[0], digits[1]), value(digits[2], digits[3]));
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let seconds = hours * 3600 + minutes * 60;
             if *sign == b'+' {
                 seconds
             } else {
@@ -69,6 +76,16 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     seconds
         .checked_mul(NANOS_PER_SECOND)?
         .checked_add(fraction_nanos)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
@@ -122,6 +139,35 @@ mod tests {
             "2025-11-26T14:50:00.Z",
             "2025-11-26 14:50:00Z",
             "2025-11-26T14:50:00+0100",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn go_times_parse_to_unix_nanoseconds() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2025-11-26T13:50:00.5Z"),
+            Some(1_764_165_000_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2025-11-26T14:50:00.000000001+01:00"),
+            Some(1_764_165_000_000_000_001)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000_000_000)
+        );
+        for bad in [
+            "",
+            "2025-11-26",
+            "2025-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2025-11-26T13:50:00",
+            "2025-11-26T13:50:00.Z",
+            "2025-11-26T13:50:00+0100",
+            "2025-11-26T13:50:00+24:00",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

@@ -4,9 +4,9 @@
 //! (`checkNewConsumerConfig`).
 
 use super::config::{AckPolicy, ConsumerConfig, DeliverPolicy};
-use super::time::parse_rfc3339;
 use crate::errors::JsError;
 use crate::stream::config::{RetentionPolicy, StreamConfig};
+use crate::time::parse_rfc3339;
 use natrium_subject::{has_wildcard, is_subset_of, is_valid_subject};
 
 /// How long a delivery waits for its ack by default: 30 s.

@@ -26,7 +26,6 @@ pub mod pull;
 pub mod set;
 pub mod status;
 pub mod storage;
-pub mod time;
 
 use crate::engine::Outbound;
 use crate::stream::config::RetentionPolicy;
@@ -361,7 +360,7 @@ impl Consumer {
                     .config
                     .opt_start_time
                     .as_deref()
-                    .and_then(time::parse_rfc3339)
+                    .and_then(crate::time::parse_rfc3339)
                     .unwrap_or(0);
                 seq_from_time(store, time)
             }

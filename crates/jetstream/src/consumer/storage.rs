@@ -160,7 +160,7 @@ impl FileConsumerStorage {
             recovered.push(RecoveredConsumer {
                 name: meta.name,
                 config: meta.config,
-                created: super::time::parse_rfc3339(&meta.created).unwrap_or(0),
+                created: crate::time::parse_rfc3339(&meta.created).unwrap_or(0),
                 state,
                 storage: Box::new(FileConsumerStorage {
                     dir,
