@@ -232,6 +232,9 @@ pub enum PublishVerdict {
 pub struct PublishCheck {
     permissions: Arc<CompiledPermissions>,
     cache: HashMap<Box<[u8]>, bool, FastBuildHasher>,
+    /// The last subject found allowed: a publisher repeating a subject (the common case)
+    /// pays one comparison instead of a hash and a probe.
+    last_allowed: Vec<u8>,
 }
 
 impl PublishCheck {
@@ -243,6 +246,7 @@ impl PublishCheck {
                 PUBLISH_CACHE_ENTRIES_MAX,
                 FastBuildHasher::default(),
             ),
+            last_allowed: Vec::new(),
         }
     }
 
@@ -255,12 +259,16 @@ impl PublishCheck {
     /// A subject that only a reply permission could allow is never cached (its answer changes).
     #[inline]
     pub fn check(&mut self, subject: &[u8]) -> PublishVerdict {
+        if subject == self.last_allowed.as_slice() {
+            return PublishVerdict::Allowed;
+        }
         if let Some(&allowed) = self.cache.get(subject) {
-            return if allowed {
-                PublishVerdict::Allowed
-            } else {
-                PublishVerdict::Denied
-            };
+            if !allowed {
+                return PublishVerdict::Denied;
+            }
+            self.last_allowed.clear();
+            self.last_allowed.extend_from_slice(subject);
+            return PublishVerdict::Allowed;
         }
         self.check_miss(subject)
     }
