@@ -3,7 +3,7 @@
 //! Permissions are compiled once per user and never change, so unlike the Sublist this needs
 //! no lock, no generation and no per-match allocation.
 
-use crate::hash::FastBuildHasher;
+use natrium_subject::hash::FastBuildHasher;
 use natrium_subject::{is_valid_subject, tokens, Tokens};
 use std::collections::HashMap;
 

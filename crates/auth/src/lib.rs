@@ -9,7 +9,6 @@
 
 mod authenticate;
 mod filter;
-mod hash;
 mod network;
 mod parse;
 mod permissions;

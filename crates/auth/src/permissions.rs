@@ -6,8 +6,8 @@
 //! to when they deliver, a [`DeliveryFilter`] and a [`crate::ResponseTracker`].
 
 use crate::filter::{FilterSet, Walk};
-use crate::hash::FastBuildHasher;
 use crate::types::{Permissions, ResponsePermission};
+use natrium_subject::hash::FastBuildHasher;
 use natrium_subject::{filters_overlap, has_wildcard, is_subset_of};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! Reply permissions (`allow_responses`): a client may publish to a reply subject it received,
 //! at most `max_msgs` times within `expires`. A small state machine with time passed in.
 
-use crate::hash::FastBuildHasher;
 use crate::types::ResponsePermission;
+use natrium_subject::hash::FastBuildHasher;
 use std::collections::HashMap;
 use std::time::Instant;
 

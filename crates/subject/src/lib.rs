@@ -5,6 +5,8 @@
 //! is exactly `>` matches one or more trailing tokens. A `*` or `>` inside a longer
 //! token is an ordinary character, as in nats-server.
 
+pub mod hash;
+
 /// Separates the tokens of a subject.
 pub const TOKEN_SEPARATOR: u8 = b'.';
 /// The single-token wildcard.

@@ -4,12 +4,14 @@
 //! atomic load of the generation and one hash lookup.
 
 use crate::{MatchResult, Sublist};
+use natrium_subject::hash::FastBuildHasher;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Bounded cache of `subject -> match result` for one reader.
 pub struct MatchCache<T> {
-    entries: HashMap<Box<[u8]>, Arc<MatchResult<T>>>,
+    /// Keyed with FxHash: this reader's own subjects only (see `natrium_subject::hash`).
+    entries: HashMap<Box<[u8]>, Arc<MatchResult<T>>, FastBuildHasher>,
     generation: u64,
     max_entries: usize,
 }
@@ -18,7 +20,7 @@ impl<T: Clone + PartialEq> MatchCache<T> {
     /// Creates a cache that holds at most `max_entries` subjects.
     pub fn new(max_entries: usize) -> Self {
         MatchCache {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             generation: 0,
             max_entries: max_entries.max(1),
         }

@@ -1,7 +1,9 @@
-//! The hasher of the per-connection permission caches: FxHash's word-at-a-time mixing.
+//! The hasher of the per-connection subject caches (match results, permission verdicts):
+//! FxHash's word-at-a-time mixing.
 //!
-//! The caches hold at most a few hundred short subjects, so hash flooding cannot degrade them
-//! far, and a fixed hash keeps cache eviction reproducible (std's `RandomState` is seeded per
+//! Each cache belongs to one connection, is bounded (a few hundred to a thousand subjects) and
+//! holds only subjects that connection sent, so hash flooding could only slow that one client,
+//! and a fixed hash keeps cache eviction reproducible (std's `RandomState` is seeded per
 //! process). Taking eight bytes per step makes a cache hit several times cheaper than SipHash
 //! or byte-wise FNV on 20-40 byte subjects. A dozen lines; not worth a crate.
 
@@ -13,7 +15,7 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 /// Word-at-a-time multiplicative hasher (FxHash), with a final mix so hashbrown's top-bit tag
 /// bytes are well spread too.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct FxHasher(u64);
+pub struct FxHasher(u64);
 
 impl FxHasher {
     #[inline]
@@ -52,7 +54,7 @@ impl Hasher for FxHasher {
 }
 
 /// Builds [`FxHasher`]s for `HashMap`.
-pub(crate) type FastBuildHasher = BuildHasherDefault<FxHasher>;
+pub type FastBuildHasher = BuildHasherDefault<FxHasher>;
 
 #[cfg(test)]
 mod tests {
