@@ -1,10 +1,11 @@
 //! JetStream in the server: a dedicated thread that owns the `natrium-jetstream` engine.
 //!
 //! Internal subscriptions (on `$JS.API.>` and every stream's subjects) deliver into an
-//! [`Inbox`]; the thread takes a batch, hands each message to the engine, syncs the stores and
-//! waits for durability, and only then routes the replies. While it waits, the next batch
-//! gathers in the inbox, so one fsync covers every publish that arrived meanwhile (group
-//! commit) and no PubAck leaves before its message is on disk.
+//! [`Inbox`]; the thread takes a batch, hands each message to the engine, routes the consumer
+//! deliveries the batch made possible, syncs the stores and waits for durability, and only
+//! then routes the replies. While it waits, the next batch gathers in the inbox, so one fsync
+//! covers every publish that arrived meanwhile (group commit) and no PubAck (nor any other
+//! reply) leaves before what it confirms is on disk.
 
 mod inbox;
 mod internal;
@@ -90,6 +91,7 @@ impl<P: StoreProvider> Worker<P> {
     fn run(mut self) {
         let mut spare = Batch::default();
         let mut out = Vec::new();
+        let mut deliveries = Vec::new();
         while let Some(batch) = self.inbox.take(Some(self.wait_limit()), spare) {
             self.clients.release_backpressure();
             let now = now_nanos();
@@ -113,7 +115,20 @@ impl<P: StoreProvider> Worker<P> {
                         .is_empty()
                 })
             };
-            self.engine.tick(now, &has_interest, &mut out);
+            self.engine.tick(now, &has_interest, &mut deliveries);
+            // Consumer deliveries go before the fsync: their publishers have no PubAck yet,
+            // so a delivery whose message a crash then loses breaks no promise (at-least-once
+            // allows the redelivery of the publisher's retry), and waiting would add an fsync
+            // to every message's way from publisher to consumer. The consumers' new
+            // subscriptions (ack subjects) are in place first.
+            self.sync_interest();
+            let delivered = !deliveries.is_empty();
+            for message in deliveries.drain(..) {
+                self.clients.send(&message);
+            }
+            if delivered {
+                self.clients.end_batch();
+            }
             if !self.wait_durable() {
                 // Withheld acks make clients retry, and deduplication catches the retries.
                 error!(
@@ -125,7 +140,7 @@ impl<P: StoreProvider> Worker<P> {
             // New streams are subscribed before their creation is answered, so a publish
             // right after the reply is stored.
             self.sync_interest();
-            let had_output = !out.is_empty();
+            let had_output = delivered || !out.is_empty();
             for message in out.drain(..) {
                 self.clients.send(&message);
             }
