@@ -185,7 +185,8 @@ impl<P: StoreProvider> JetStream<P> {
         api.drain_outbox(message.account, out);
     }
 
-    /// Runs age limits, consumer timers and deliveries at `now`: redeliveries, pull request expiry and
+    /// Runs age limits, mirror and source copies, consumer timers and deliveries at `now`:
+    /// redeliveries, pull request expiry and
     /// heartbeats, push idle heartbeats, inactivity cleanup, and delivery of whatever is
     /// stored and wanted. `interest(account, subject)` says whether a subject has
     /// subscribers (push consumers deliver only then; pull requests whose reply subject lost
@@ -200,6 +201,7 @@ impl<P: StoreProvider> JetStream<P> {
     ) {
         for (account, api) in &mut self.accounts {
             api.expire(now);
+            api.copy_sources(now);
             api.tick(now, &|subject| interest(account, subject));
             api.drain_outbox(account, out);
         }

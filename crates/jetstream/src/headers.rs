@@ -26,6 +26,12 @@ pub const SUBJECT: &str = "Nats-Subject";
 pub const SEQUENCE: &str = "Nats-Sequence";
 /// `Nats-Time-Stamp`: when the message was stored, on a direct get.
 pub const TIME_STAMP: &str = "Nats-Time-Stamp";
+/// Where a sourced message came from: `<stream> <sequence>` (nats-server's `JSStreamSource`).
+pub const STREAM_SOURCE: &str = "Nats-Stream-Source";
+/// On a republished message: the previous sequence of the same subject, 0 when none.
+pub const LAST_SEQUENCE: &str = "Nats-Last-Sequence";
+/// On a headers-only republish: the size of the payload left out.
+pub const MSG_SIZE: &str = "Nats-Msg-Size";
 
 /// The header block with `key: value` added at its end (a new block when `block` is empty),
 /// as nats-server's `genHeader` adds the direct-get headers.
@@ -40,6 +46,23 @@ pub fn append(block: &[u8], key: &str, value: &str) -> Vec<u8> {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+/// The header block without any `key` line, as nats-server's `removeHeaderIfPresent`; a block
+/// left with only its version line stays a block (nats-server keeps it too).
+pub fn remove(block: &[u8], key: &str) -> Vec<u8> {
+    if get(block, key).is_none() {
+        return block.to_vec();
+    }
+    let mut out = Vec::with_capacity(block.len());
+    for (index, line) in block.split_inclusive(|&b| b == b'\n').enumerate() {
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        if index > 0 && name == key.as_bytes() {
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
     out
 }
 

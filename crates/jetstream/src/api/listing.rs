@@ -40,7 +40,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
     ) -> Result<serde_json::Value, JsError> {
         let request: InfoRequest = parse_optional(body)?;
         let entry = self.streams.get(name).ok_or(JsError::StreamNotFound)?;
-        let mut info = info(entry);
+        let mut info = self.info(entry);
         info.domain = self.domain.clone();
         if request.deleted_details {
             let deleted = entry.stream.store().deleted();
@@ -110,7 +110,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             .iter()
             .skip(offset)
             .take(LIST_LIMIT)
-            .map(|(_, entry)| info(entry))
+            .map(|(_, entry)| self.info(entry))
             .collect::<Vec<_>>();
         let mut response = to_value(Paged {
             total: entries.len(),
@@ -141,32 +141,36 @@ impl<P: StoreProvider> JetStreamApi<P> {
         did_create: bool,
     ) -> Result<serde_json::Value, JsError> {
         let entry = self.streams.get(name).ok_or(JsError::StreamNotFound)?;
-        let mut body = to_value(info(entry))?;
+        let mut body = to_value(self.info(entry))?;
         if did_create {
             body["did_create"] = true.into();
         }
         Ok(body)
     }
-}
 
-fn info(entry: &StreamEntry) -> StreamInfo {
-    let state = entry.stream.store().state();
-    StreamInfo {
-        config: entry.stream.config().clone(),
-        created: rfc3339_nanos(entry.created),
-        state: StreamStateJson {
-            messages: state.msgs,
-            bytes: state.bytes,
-            first_seq: state.first_seq,
-            first_ts: rfc3339_nanos(state.first_time),
-            last_seq: state.last_seq,
-            last_ts: rfc3339_nanos(state.last_time),
-            num_subjects: state.num_subjects,
-            subjects: None,
-            num_deleted: state.num_deleted,
-            deleted: None,
-            consumer_count: entry.consumers.len() as u64,
-        },
-        domain: None,
+    /// A stream's info: configuration, state, and its mirror or sources.
+    fn info(&self, entry: &StreamEntry) -> StreamInfo {
+        let (mirror, sources) = self.source_info(entry);
+        let state = entry.stream.store().state();
+        StreamInfo {
+            config: entry.stream.config().clone(),
+            created: rfc3339_nanos(entry.created),
+            state: StreamStateJson {
+                messages: state.msgs,
+                bytes: state.bytes,
+                first_seq: state.first_seq,
+                first_ts: rfc3339_nanos(state.first_time),
+                last_seq: state.last_seq,
+                last_ts: rfc3339_nanos(state.last_time),
+                num_subjects: state.num_subjects,
+                subjects: None,
+                num_deleted: state.num_deleted,
+                deleted: None,
+                consumer_count: entry.consumers.len() as u64,
+            },
+            domain: None,
+            mirror,
+            sources,
+        }
     }
 }

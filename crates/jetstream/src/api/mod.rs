@@ -20,6 +20,7 @@ mod limits;
 mod listing;
 mod messages;
 mod request;
+mod sourcing;
 mod streams;
 pub mod types;
 
@@ -88,6 +89,8 @@ pub struct JetStreamApi<P> {
     ids: IdGenerator,
     /// What consumers produced since the engine last drained it.
     outbox: Vec<Outbound>,
+    /// How far each mirror and source stream has copied its origins.
+    sourcing: BTreeMap<String, sourcing::StreamSourcing>,
 }
 
 impl<P: StoreProvider> JetStreamApi<P> {
@@ -110,6 +113,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             interest_generation: 0,
             ids: IdGenerator::default(),
             outbox: Vec::new(),
+            sourcing: BTreeMap::new(),
         }
     }
 
@@ -244,15 +248,27 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let domain = self.domain.clone();
         let entry = self.entry_for_subject(subject)?;
         let name = entry.stream.config().name.clone();
-        Some(match entry.stream.publish(subject, headers, payload, now) {
+        let transformed = crate::stream::transform::for_stream(entry.stream.config(), subject);
+        let subject = transformed.as_deref().unwrap_or(subject);
+        let republish = crate::stream::republish::Republish::prepare(
+            entry.stream.config(),
+            entry.stream.store(),
+            subject,
+        );
+        let mut republished = None;
+        let ack = match entry.stream.publish(subject, headers, payload, now) {
             Ok(published) => {
                 if let crate::stream::Published::Stored(seq) = published {
                     Self::stored(entry, seq, subject);
+                    republished = republish
+                        .map(|republish| republish.message(&name, subject, seq, headers, payload));
                 }
                 crate::stream::pub_ack(&name, domain.as_deref(), published)
             }
             Err(error) => crate::stream::pub_ack_error(&name, &error),
-        })
+        };
+        self.outbox.extend(republished);
+        Some(ack)
     }
 
     /// Hands every stream written since the last call to durable storage, adding the

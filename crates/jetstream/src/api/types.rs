@@ -85,6 +85,12 @@ pub struct StreamInfo {
     /// The JetStream domain, on INFO and UPDATE answers when one is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The mirrored origin's progress, on a mirror.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<super::sourcing::SourceInfo>,
+    /// Each sourced origin's progress.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<super::sourcing::SourceInfo>,
 }
 
 /// Paging fields of list-style responses.

@@ -622,7 +622,7 @@ fn inactive_delay(config: &mut ConsumerConfig) -> i64 {
 
 /// The first sequence whose message was stored at or after `time` (binary search over the
 /// store's sequences; timestamps grow with sequences).
-fn seq_from_time(store: &dyn MessageStore, time: i64) -> u64 {
+pub(crate) fn seq_from_time(store: &dyn MessageStore, time: i64) -> u64 {
     let state = store.state();
     let (mut low, mut high) = (state.first_seq, state.last_seq + 1);
     while low < high {

@@ -5,6 +5,9 @@ pub mod check;
 pub mod config;
 mod dedup;
 mod publish;
+pub mod republish;
+pub mod sourcing;
+pub mod transform;
 pub mod update;
 
 pub use dedup::DedupWindow;

@@ -47,6 +47,7 @@ mod advisories;
 mod bad_input;
 mod encryption;
 mod kv;
+mod mirrors;
 mod object;
 mod publish;
 mod requests;

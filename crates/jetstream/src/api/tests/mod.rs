@@ -2,6 +2,7 @@
 
 mod limits;
 mod messages;
+mod sourcing;
 mod update;
 
 use super::types::AccountLimits;
