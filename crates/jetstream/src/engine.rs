@@ -162,6 +162,7 @@ impl<P: StoreProvider> JetStream<P> {
             }
             filters.extend(api.stream_subjects());
             filters.extend(api.consumer_subjects());
+            filters.extend(api.transfer_subjects());
             interest.by_account.insert(name.clone(), filters);
         }
         interest
@@ -201,6 +202,7 @@ impl<P: StoreProvider> JetStream<P> {
         for (account, api) in &mut self.accounts {
             api.expire(now);
             api.tick(now, &|subject| interest(account, subject));
+            api.tick_transfers(now, &|subject| interest(account, subject));
             api.drain_outbox(account, out);
         }
     }
@@ -209,7 +211,8 @@ impl<P: StoreProvider> JetStream<P> {
     pub fn next_deadline(&self) -> Option<i64> {
         self.accounts
             .values()
-            .filter_map(JetStreamApi::next_deadline)
+            .flat_map(|api| [api.next_deadline(), api.transfer_deadline()])
+            .flatten()
             .min()
     }
 
