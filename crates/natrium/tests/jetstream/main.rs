@@ -51,4 +51,5 @@ mod object;
 mod publish;
 mod requests;
 mod restart;
+mod snapshot;
 mod streams;
