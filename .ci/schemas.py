@@ -139,6 +139,12 @@ SESSION = [
     ("$JS.API.CONSUMER.NAMES.S", None, ""),
     ("$JS.API.CONSUMER.LIST.S", None, ""),
     ("$JS.API.CONSUMER.DELETE.S.D", None, ""),
+    # Nobody listens on the deliver subject: the transfer ends after its 2 s wait.
+    ("$JS.API.STREAM.SNAPSHOT.S", None, json.dumps({"deliver_subject": "_S.snap"})),
+    ("$JS.API.STREAM.SNAPSHOT.S", None, json.dumps({"deliver_subject": ""})),
+    ("$JS.API.STREAM.RESTORE.S", None, json.dumps({"config": {"name": "S"}, "state": {}})),
+    ("$JS.API.STREAM.RESTORE.R", None, json.dumps({
+        "config": {"name": "R", "subjects": ["r"]}, "state": {}})),
     ("$JS.API.STREAM.PURGE.S", None, json.dumps({"filter": "s.a", "keep": 1})),
     ("$JS.API.STREAM.PURGE.S", None, ""),
     ("$JS.API.STREAM.CREATE.BAD", None, "{"),

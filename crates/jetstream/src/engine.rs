@@ -162,6 +162,7 @@ impl<P: StoreProvider> JetStream<P> {
             }
             filters.extend(api.stream_subjects());
             filters.extend(api.consumer_subjects());
+            filters.extend(api.transfer_subjects());
             interest.by_account.insert(name.clone(), filters);
         }
         interest
@@ -203,6 +204,7 @@ impl<P: StoreProvider> JetStream<P> {
             api.expire(now);
             api.copy_sources(now);
             api.tick(now, &|subject| interest(account, subject));
+            api.tick_transfers(now, &|subject| interest(account, subject));
             api.drain_outbox(account, out);
         }
     }
@@ -211,7 +213,8 @@ impl<P: StoreProvider> JetStream<P> {
     pub fn next_deadline(&self) -> Option<i64> {
         self.accounts
             .values()
-            .filter_map(JetStreamApi::next_deadline)
+            .flat_map(|api| [api.next_deadline(), api.transfer_deadline()])
+            .flatten()
             .min()
     }
 

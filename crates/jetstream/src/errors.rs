@@ -312,6 +312,18 @@ pub enum JsError {
     /// JSConsumerDoesNotExist.
     #[error("consumer does not exist")]
     ConsumerDoesNotExist,
+    /// JSSnapshotDeliverSubjectInvalidErr.
+    #[error("deliver subject not valid")]
+    SnapshotDeliverSubjectInvalid,
+    /// JSStreamSnapshotErrF.
+    #[error("snapshot failed: {0}")]
+    StreamSnapshot(String),
+    /// JSStreamRestoreErrF.
+    #[error("restore failed: {0}")]
+    StreamRestore(String),
+    /// JSStreamNameExistRestoreFailedErr.
+    #[error("stream name already in use, cannot restore")]
+    StreamNameExistRestoreFailed,
 }
 
 impl JsError {
@@ -412,6 +424,10 @@ impl JsError {
             JsError::ConsumerEmptyFilter => (400, 10139),
             JsError::ConsumerAlreadyExists => (400, 10148),
             JsError::ConsumerDoesNotExist => (400, 10149),
+            JsError::SnapshotDeliverSubjectInvalid => (400, 10015),
+            JsError::StreamSnapshot(_) => (500, 10064),
+            JsError::StreamRestore(_) => (500, 10062),
+            JsError::StreamNameExistRestoreFailed => (400, 10130),
         }
     }
 

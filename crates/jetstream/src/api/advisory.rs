@@ -98,7 +98,7 @@ fn base62(mut value: u64, width: usize, out: &mut String) {
 impl Advisories {
     /// A fresh id: a prefix fixed at the first event (from its time, so ids differ across
     /// restarts) and a counter, 22 characters like a NUID.
-    fn id(&mut self, now: i64) -> String {
+    pub(super) fn id(&mut self, now: i64) -> String {
         if self.id_prefix.is_empty() {
             // Spread the start time over the prefix (splitmix64's finaliser), so prefixes of
             // servers started close together still differ in their first characters.
@@ -162,7 +162,7 @@ impl Advisories {
         self.push(API_AUDIT_SUBJECT.to_string(), &audit);
     }
 
-    fn push(&mut self, subject: String, body: &impl Serialize) {
+    pub(super) fn push(&mut self, subject: String, body: &impl Serialize) {
         if let Ok(bytes) = serde_json::to_vec(body) {
             self.pending.push((subject, bytes));
         }

@@ -3,7 +3,8 @@
 //!
 //! Endpoints live one concern per file: `account.rs` (INFO), `streams.rs` (CREATE, UPDATE,
 //! DELETE), `listing.rs` (INFO, NAMES, LIST), `messages.rs` (PURGE, MSG.GET, MSG.DELETE),
-//! `direct.rs` (DIRECT.GET), with `limits.rs` (account limits), `request.rs` (reading bodies
+//! `direct.rs` (DIRECT.GET), `snapshot.rs` and `restore.rs` (SNAPSHOT, RESTORE and their chunk
+//! transfers, over the archive format of `archive.rs`), with `limits.rs` (account limits), `request.rs` (reading bodies
 //! as Go does) and `advisory.rs`.
 //!
 //! Stream templates (`STREAM.TEMPLATE.*`) are not endpoints: nats-server deprecated them and
@@ -13,6 +14,7 @@
 mod account;
 pub use account::Usage;
 pub mod advisory;
+mod archive;
 mod consumer_messages;
 mod consumers;
 mod direct;
@@ -21,6 +23,8 @@ mod listing;
 mod messages;
 mod request;
 mod sourcing;
+mod restore;
+mod snapshot;
 mod streams;
 pub mod types;
 
@@ -91,6 +95,8 @@ pub struct JetStreamApi<P> {
     outbox: Vec<Outbound>,
     /// How far each mirror and source stream has copied its origins.
     sourcing: BTreeMap<String, sourcing::StreamSourcing>,
+    /// Snapshots being sent and restores being received.
+    transfers: archive::Transfers,
 }
 
 impl<P: StoreProvider> JetStreamApi<P> {
@@ -114,6 +120,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             ids: IdGenerator::default(),
             outbox: Vec::new(),
             sourcing: BTreeMap::new(),
+            transfers: archive::Transfers::default(),
         }
     }
 
@@ -160,6 +167,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// Handles one message for this account: an API request (`subject` in the `$JS.API.`
     /// form) or a publish to a stream subject. Replies, PubAcks and advisories go to `out`.
     pub fn handle(&mut self, message: Inbound<'_>, now: i64, out: &mut Vec<Outbound>) {
+        if self.transfer_message(&message, now, out) {
+            return;
+        }
         if let Some(endpoint) = message.subject.strip_prefix(API_PREFIX) {
             self.handle_request(endpoint, message, now, out);
         } else if let Some(ack) =
@@ -178,7 +188,11 @@ impl<P: StoreProvider> JetStreamApi<P> {
         now: i64,
         out: &mut Vec<Outbound>,
     ) {
-        let Some(answer) = self.dispatch(endpoint, message.payload, now) else {
+        let answer = match self.transfer_request(endpoint, &message, now) {
+            Some(answer) => Some(answer),
+            None => self.dispatch(endpoint, message.payload, now),
+        };
+        let Some(answer) = answer else {
             return;
         };
         match answer {

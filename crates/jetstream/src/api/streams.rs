@@ -152,7 +152,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
     }
 
     /// True if a subject of `config` overlaps one of another stream's.
-    fn overlaps_other_streams(&self, config: &StreamConfig) -> bool {
+    pub(super) fn overlaps_other_streams(&self, config: &StreamConfig) -> bool {
         self.streams
             .values()
             .map(|entry| entry.stream.config())
@@ -168,7 +168,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// The parts of nats-server's `checkStreamCfg` that look at the account: origins of a
     /// mirror or sources that exist here (message sizes, filters, direct gets, delivery
     /// prefixes), cycles of sources, and the account's `max_bytes` rules.
-    fn check_with_account(&self, cfg: &mut StreamConfig) -> Result<(), JsError> {
+    pub(super) fn check_with_account(&self, cfg: &mut StreamConfig) -> Result<(), JsError> {
         let mut origin_subjects: Vec<String> = Vec::new();
         let mut delivery_prefixes: Vec<&str> = Vec::new();
         if let Some(mirror) = &cfg.mirror {

@@ -27,6 +27,10 @@ pub mod response_type {
     pub const STREAM_MSG_GET: &str = "io.nats.jetstream.api.v1.stream_msg_get_response";
     /// `$JS.API.STREAM.MSG.DELETE.*`.
     pub const STREAM_MSG_DELETE: &str = "io.nats.jetstream.api.v1.stream_msg_delete_response";
+    /// `$JS.API.STREAM.SNAPSHOT.*`.
+    pub const STREAM_SNAPSHOT: &str = "io.nats.jetstream.api.v1.stream_snapshot_response";
+    /// `$JS.API.STREAM.RESTORE.*`.
+    pub const STREAM_RESTORE: &str = "io.nats.jetstream.api.v1.stream_restore_response";
     /// `$JS.API.CONSUMER.CREATE.*` and `DURABLE.CREATE.*`.
     pub const CONSUMER_CREATE: &str = "io.nats.jetstream.api.v1.consumer_create_response";
     /// `$JS.API.CONSUMER.DELETE.*`.

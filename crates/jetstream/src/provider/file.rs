@@ -110,6 +110,37 @@ impl FileStores {
         }
     }
 
+    /// Makes a new stream's directory with its meta files and its store (from `make`); on
+    /// failure leaves no directory that recovery would trip over.
+    fn create_stream_dir(
+        &self,
+        config: &StreamConfig,
+        created: i64,
+        make: impl FnOnce(&Path, FileStoreConfig) -> Result<FileStore, StoreError>,
+    ) -> Result<BoxedStore, StoreError> {
+        let dir = self.stream_dir(&config.name);
+        let context = "creating the stream directory";
+        // A directory recovery skipped may still hold messages: never write over it.
+        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(StoreError::InvalidConfig(
+                "the stream's directory already exists and is not empty",
+            ));
+        }
+        fs::create_dir_all(&dir).map_err(io(context))?;
+        sync_dir(&self.streams_dir(), context)?;
+        let opened =
+            meta::write(&dir, config, created).and_then(|()| make(&dir, self.file_config(config)));
+        match opened {
+            Ok(store) => Ok(Box::new(store)),
+            Err(error) => {
+                // Nothing was stored yet; leave no directory that recovery would trip over.
+                let _ = meta::forget(&dir);
+                let _ = fs::remove_dir_all(&dir);
+                Err(error)
+            }
+        }
+    }
+
     fn recover_one(&self, dir: &Path) -> Result<RecoveredStream, String> {
         let (config, created) = meta::read(dir).map_err(|e| e.to_string())?;
         let name = dir.file_name().and_then(|name| name.to_str());
@@ -133,27 +164,23 @@ impl StoreProvider for FileStores {
         if config.storage == StorageType::Memory {
             return Ok(Box::new(MemoryStore::new(store_config(config))?));
         }
-        let dir = self.stream_dir(&config.name);
-        let context = "creating the stream directory";
-        // A directory recovery skipped may still hold messages: never write over it.
-        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
-            return Err(StoreError::InvalidConfig(
-                "the stream's directory already exists and is not empty",
-            ));
+        self.create_stream_dir(config, created, |dir, file_config| {
+            FileStore::open(dir, file_config)
+        })
+    }
+
+    fn restore(
+        &mut self,
+        config: &StreamConfig,
+        created: i64,
+        input: &mut dyn std::io::Read,
+    ) -> Result<BoxedStore, StoreError> {
+        if config.storage == StorageType::Memory {
+            return Ok(Box::new(MemoryStore::restore(store_config(config), input)?));
         }
-        fs::create_dir_all(&dir).map_err(io(context))?;
-        sync_dir(&self.streams_dir(), context)?;
-        let opened = meta::write(&dir, config, created)
-            .and_then(|()| FileStore::open(&dir, self.file_config(config)));
-        match opened {
-            Ok(store) => Ok(Box::new(store)),
-            Err(error) => {
-                // Nothing was stored yet; leave no directory that recovery would trip over.
-                let _ = meta::forget(&dir);
-                let _ = fs::remove_dir_all(&dir);
-                Err(error)
-            }
-        }
+        self.create_stream_dir(config, created, |dir, file_config| {
+            FileStore::restore(dir, file_config, input)
+        })
     }
 
     fn save_config(&mut self, config: &StreamConfig, created: i64) -> Result<(), StoreError> {

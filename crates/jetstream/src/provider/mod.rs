@@ -46,6 +46,17 @@ pub trait StoreProvider {
     ) -> Result<Box<dyn ConsumerStorage>, StoreError> {
         Ok(Box::<MemoryConsumerStorage>::default())
     }
+    /// Creates the store of a restored stream from a store snapshot (the bytes of
+    /// `MessageStore::snapshot`), keeping its sequences and times, and saves the configuration
+    /// beside it. The default keeps it in memory.
+    fn restore(
+        &mut self,
+        config: &StreamConfig,
+        _created: i64,
+        input: &mut dyn std::io::Read,
+    ) -> Result<BoxedStore, StoreError> {
+        Ok(Box::new(MemoryStore::restore(store_config(config), input)?))
+    }
     /// Every durable consumer `stream` kept from before. The default has none.
     fn recover_consumers(
         &mut self,

@@ -52,4 +52,5 @@ mod object;
 mod publish;
 mod requests;
 mod restart;
+mod snapshot;
 mod streams;
