@@ -1,7 +1,7 @@
 //! Publish-to-delivery latency of a JetStream push consumer, for BENCHMARKS.md (issue 9).
 //!
-//! `cargo run --release -p natrium --example js_push_latency -- nats://127.0.0.1:4222 [N]`
-//! against a server started with `-js`: creates a file stream and a push consumer (ack none),
+//! `cargo run --release -p natrium --example js_push_latency -- nats://127.0.0.1:4222 [N] [memory]`
+//! against a server started with `-js`: creates a file (or memory) stream and a push consumer (ack none),
 //! publishes N messages one at a time (each after the previous one was delivered, so queues
 //! stay empty), and prints the percentiles of the time from just before `publish` to the
 //! consumer's delivery, as seen by one client.
@@ -17,6 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_else(|| "nats://127.0.0.1:4222".to_string());
     let count: usize = args.next().map_or(Ok(5000), |n| n.parse())?;
+    let storage = match args.next().as_deref() {
+        Some("memory") => stream::StorageType::Memory,
+        _ => stream::StorageType::File,
+    };
     let client = async_nats::connect(&url).await?;
     let context = jetstream::new(client.clone());
     let _ = context.delete_stream("LATENCY").await;
@@ -24,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create_stream(stream::Config {
             name: "LATENCY".to_string(),
             subjects: vec!["latency.>".to_string()],
+            storage,
             ..Default::default()
         })
         .await?;

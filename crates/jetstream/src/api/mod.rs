@@ -22,9 +22,9 @@ mod limits;
 mod listing;
 mod messages;
 mod request;
-mod sourcing;
 mod restore;
 mod snapshot;
+mod sourcing;
 mod streams;
 pub mod types;
 

@@ -99,7 +99,8 @@ impl Inbox {
         self.ready.notify_one();
     }
 
-    fn wake(&self) {
+    /// Wakes the JetStream thread (new messages, or replies that became releasable).
+    pub(super) fn wake(&self) {
         self.state.lock().woken = true;
         self.ready.notify_one();
     }

@@ -7,6 +7,7 @@
 //! covers every publish that arrived meanwhile (group commit) and no PubAck (nor any other
 //! reply) leaves before what it confirms is on disk.
 
+mod durable;
 mod inbox;
 mod internal;
 mod provider;
@@ -16,6 +17,7 @@ pub(crate) use inbox::InternalSink;
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
 use crate::server::ServerState;
+use durable::HeldReplies;
 use inbox::{Batch, Inbox};
 use internal::InternalClients;
 use natrium_jetstream::{Inbound, JetStream, StoreProvider};
@@ -29,6 +31,8 @@ use tracing::{error, info};
 /// (`next_deadline`), but a push consumer waiting for its deliver subject to get a subscriber
 /// has no deadline: this bounds how late it starts.
 const IDLE_TICK_MAX: Duration = Duration::from_millis(100);
+/// Monitoring's figures are refreshed at most this often (they walk every stream's state).
+const SNAPSHOT_INTERVAL_MIN: Duration = Duration::from_millis(20);
 
 /// The running JetStream thread.
 pub(crate) struct JetStreamService {
@@ -47,6 +51,9 @@ impl JetStreamService {
             inbox: Arc::clone(&inbox),
             server,
             resolved,
+            held: HeldReplies::start(Arc::clone(&inbox))?,
+            snapshot_due: false,
+            snapshot_at: std::time::Instant::now(),
         };
         // Subscribe before the client listener opens, so no early publish is missed.
         worker.sync_interest();
@@ -85,6 +92,12 @@ struct Worker<P> {
     inbox: Arc<Inbox>,
     server: Arc<ServerState>,
     resolved: Resolved,
+    /// Replies waiting for the fsync of what they confirm.
+    held: HeldReplies,
+    /// Something changed since monitoring's figures were last published.
+    snapshot_due: bool,
+    /// When they were last published.
+    snapshot_at: std::time::Instant,
 }
 
 impl<P: StoreProvider> Worker<P> {
@@ -92,6 +105,8 @@ impl<P: StoreProvider> Worker<P> {
         let mut spare = Batch::default();
         let mut out = Vec::new();
         let mut deliveries = Vec::new();
+        // Replies of batches stored while a sync was in flight: the next sync covers them.
+        let mut unsynced = Vec::new();
         while let Some(batch) = self.inbox.take(Some(self.wait_limit()), spare) {
             self.clients.release_backpressure();
             let now = now_nanos();
@@ -129,54 +144,67 @@ impl<P: StoreProvider> Worker<P> {
             if delivered {
                 self.clients.end_batch();
             }
-            if !self.wait_durable() {
-                // Withheld acks make clients retry, and deduplication catches the retries.
-                error!(
-                    "JetStream store sync failed: withholding {} replies",
-                    out.len()
-                );
-                out.clear();
+            // Replies wait for the tickets of the sync that covers them, on the sync thread,
+            // while this thread goes on storing and delivering. One sync is in flight at a
+            // time: what later batches write stays in the stores' buffers (readable) until it
+            // settles, then one write and one fsync cover it all. Writing while the disk
+            // flushes the same pages would block this thread for the whole fsync. New streams
+            // are subscribed (above) before their creation is answered.
+            let clients = &mut self.clients;
+            let mut had_output = delivered | self.held.release(|message| clients.send(message));
+            unsynced.append(&mut out);
+            if self.held.is_empty() {
+                let tickets = self.engine.sync();
+                if !self.held.hold(&mut unsynced, tickets) {
+                    had_output |= !unsynced.is_empty();
+                    for message in unsynced.drain(..) {
+                        self.clients.send(&message);
+                    }
+                }
             }
-            // New streams are subscribed before their creation is answered, so a publish
-            // right after the reply is stored.
-            self.sync_interest();
-            let had_output = delivered || !out.is_empty();
-            for message in out.drain(..) {
-                self.clients.send(&message);
+            if had_output {
+                self.clients.end_batch();
             }
-            self.clients.end_batch();
-            if !batch.records.is_empty() || had_output {
+            self.snapshot_due |= !batch.records.is_empty() || had_output;
+            if self.snapshot_due && self.snapshot_at.elapsed() >= SNAPSHOT_INTERVAL_MIN {
                 self.publish_snapshot();
             }
             spare = batch;
         }
+        let clients = &mut self.clients;
+        self.held.finish(|message| clients.send(message));
+        let tickets = self.engine.sync();
+        if !self.held.hold(&mut unsynced, tickets) {
+            for message in unsynced.drain(..) {
+                self.clients.send(&message);
+            }
+        }
+        let clients = &mut self.clients;
+        self.held.finish(|message| clients.send(message));
+        self.clients.end_batch();
         *self.server.jetstream_snapshot.lock() = None;
         info!("JetStream stopped");
     }
 
-    /// How long to sleep at most: until the next timer, within [`IDLE_TICK_MAX`].
+    /// How long to sleep at most: until the next timer (or monitoring's figures are due),
+    /// within [`IDLE_TICK_MAX`].
     fn wait_limit(&self) -> Duration {
+        let limit = if self.snapshot_due {
+            SNAPSHOT_INTERVAL_MIN.saturating_sub(self.snapshot_at.elapsed())
+        } else {
+            IDLE_TICK_MAX
+        };
         let Some(deadline) = self.engine.next_deadline() else {
-            return IDLE_TICK_MAX;
+            return limit;
         };
         let nanos = u64::try_from(deadline.saturating_sub(now_nanos())).unwrap_or(0);
-        Duration::from_nanos(nanos).min(IDLE_TICK_MAX)
-    }
-
-    /// Syncs every store written in this batch and waits; false if any sync failed.
-    fn wait_durable(&mut self) -> bool {
-        let mut durable = true;
-        for ticket in self.engine.sync() {
-            if let Err(e) = ticket.wait() {
-                error!("JetStream store: {e}");
-                durable = false;
-            }
-        }
-        durable
+        Duration::from_nanos(nanos).min(limit)
     }
 
     /// Puts the figures monitoring shows where it can read them without asking the thread.
-    fn publish_snapshot(&self) {
+    fn publish_snapshot(&mut self) {
+        self.snapshot_due = false;
+        self.snapshot_at = std::time::Instant::now();
         let (usage, accounts) = self.engine.usage();
         let resolved = &self.resolved;
         let snapshot = JetStreamSnapshot {
