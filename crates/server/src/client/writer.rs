@@ -73,6 +73,9 @@ pub(crate) async fn write_loop(
             continue;
         }
         if closing {
+            if let Some(reason) = shared.close_reason() {
+                writer.finish(reason).await;
+            }
             shared.shutdown_socket();
             break;
         }
