@@ -4,7 +4,7 @@
 //! `allowed_connection_types`.
 //!
 //! Raw upgrades and frames are written by hand here, so what is on the wire is what is
-//! asserted. Not covered yet: `wss://`, compression, a real browser (nats.ws).
+//! asserted. Not covered yet: compression, a real browser (nats.ws).
 
 mod common;
 
@@ -14,16 +14,22 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A server with `websocket { port, no_tls: true, <ws_extra> }` and `top` before it; returns
-/// the server and the websocket port.
+/// A server with `websocket { port, no_tls: true, <ws_extra> }` (without `no_tls` when
+/// `ws_extra` has a `tls` block) and `top` before it; returns the server and the websocket
+/// port.
 async fn start(ws_extra: &str, top: &str) -> (TestServer, u16) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ws_port = free_port();
+    let no_tls = if ws_extra.contains("tls {") {
+        ""
+    } else {
+        "no_tls: true"
+    };
     let config = dir.path().join("ws.conf");
     std::fs::write(
         &config,
         format!(
-            "{top}\nwebsocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  no_tls: true\n  {ws_extra}\n}}\n"
+            "{top}\nwebsocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  {no_tls}\n  {ws_extra}\n}}\n"
         ),
     )
     .expect("write config");
@@ -367,6 +373,43 @@ async fn connz_type_and_allowed_connection_types() {
         .filter_map(|c| c["type"].as_str())
         .collect();
     assert_eq!(types, ["websocket"], "{body}");
+}
+
+#[tokio::test]
+async fn wss_with_a_generated_certificate() {
+    let pki = common::certs::Pki::new("wss");
+    let cert = pki.server("ws-server", common::certs::Validity::Current);
+    let tls = format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}",
+        cert.cert, cert.key
+    );
+    let (_server, port) = start(&tls, "").await;
+    let connect = async_nats::ConnectOptions::new()
+        .add_root_certificates(pki.ca_file.clone())
+        .connect(format!("wss://127.0.0.1:{port}"));
+    let client = within("wss connect", connect)
+        .await
+        .expect("connect over wss");
+    let mut subscriber = client.subscribe("wss.echo").await.expect("subscribe");
+    client
+        .publish("wss.echo", "secret".into())
+        .await
+        .expect("pub");
+    let message = within("wss message", subscriber.next())
+        .await
+        .expect("message");
+    assert_eq!(&message.payload[..], b"secret");
+    // A plain upgrade request on the TLS port is not answered with a 101.
+    let mut socket = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    socket
+        .write_all(upgrade_request(port, &[], "").as_bytes())
+        .await
+        .expect("send");
+    let mut reply = Vec::new();
+    let _ = within("refused", socket.read_to_end(&mut reply)).await;
+    assert!(!reply.starts_with(b"HTTP/1.1 101"));
 }
 
 async fn http_get(port: u16, path: &str) -> String {

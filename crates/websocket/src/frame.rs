@@ -178,56 +178,78 @@ impl Decoder {
     /// ends the connection; its status and text go into the server's close frame.
     pub fn decode(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         payload: &mut Vec<u8>,
         events: &mut Vec<Event>,
     ) -> Result<(), FrameError> {
-        while !input.is_empty() {
+        let start = payload.len();
+        payload.extend_from_slice(input);
+        let (written, result) = self.decode_in_place(&mut payload[start..], events);
+        payload.truncate(start + written);
+        result
+    }
+
+    /// Decodes `buf` where it lies: the data payload it holds is moved to its front (payload
+    /// never outruns the bytes it came in, so nothing is overwritten before it is read) and
+    /// unmasked there. Returns how many payload bytes now lead `buf`, and the error, if any,
+    /// that stopped decoding; as [`Decoder::decode`] otherwise.
+    pub fn decode_in_place(
+        &mut self,
+        buf: &mut [u8],
+        events: &mut Vec<Event>,
+    ) -> (usize, Result<(), FrameError>) {
+        let mut read = 0;
+        let mut written = 0;
+        while read < buf.len() {
+            let available = buf.len() - read;
             match self.state {
                 State::Header => {
-                    let needed = self.header_bytes_needed();
-                    let take = (needed - self.header_len).min(input.len());
+                    let take = (self.header_bytes_needed() - self.header_len).min(available);
                     self.header[self.header_len..self.header_len + take]
-                        .copy_from_slice(&input[..take]);
+                        .copy_from_slice(&buf[read..read + take]);
                     self.header_len += take;
-                    input = &input[take..];
+                    read += take;
                     // The length bytes may reveal that more header is needed.
-                    if self.header_len == self.header_bytes_needed() && self.start_frame(events)? {
-                        return Ok(());
+                    if self.header_len == self.header_bytes_needed() {
+                        match self.start_frame(events) {
+                            Ok(false) => {}
+                            Ok(true) => break,
+                            Err(error) => return (written, Err(error)),
+                        }
                     }
                 }
                 State::Payload => {
                     let take = usize::try_from(self.remaining)
                         .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    let start = payload.len();
-                    payload.extend_from_slice(&input[..take]);
-                    self.unmask(&mut payload[start..]);
-                    input = &input[take..];
+                        .min(available);
+                    buf.copy_within(read..read + take, written);
+                    self.unmask_payload(&mut buf[written..written + take]);
+                    written += take;
+                    read += take;
                     self.remaining -= take as u64;
                     if self.remaining == 0 {
                         self.state = State::Header;
                     }
                 }
                 State::Control(op) => {
-                    let take = (self.remaining as usize).min(input.len());
+                    let take = (self.remaining as usize).min(available);
                     let start = self.control.len();
-                    self.control.extend_from_slice(&input[..take]);
+                    self.control.extend_from_slice(&buf[read..read + take]);
                     let mut control = std::mem::take(&mut self.control);
-                    self.unmask(&mut control[start..]);
+                    self.unmask_payload(&mut control[start..]);
                     self.control = control;
-                    input = &input[take..];
+                    read += take;
                     self.remaining -= take as u64;
                     if self.remaining == 0 {
                         self.state = State::Header;
                         if self.end_control(op, events) {
-                            return Ok(());
+                            break;
                         }
                     }
                 }
             }
         }
-        Ok(())
+        (written, Ok(()))
     }
 
     /// How long the header in progress is, as far as its first two bytes tell.
@@ -345,17 +367,29 @@ impl Decoder {
         false
     }
 
-    fn unmask(&mut self, data: &mut [u8]) {
+    fn unmask_payload(&mut self, data: &mut [u8]) {
         if self.mask_key == [0; 4] {
             return;
         }
-        let key = self.mask_key;
-        let mut pos = self.mask_pos;
-        for byte in data.iter_mut() {
-            *byte ^= key[pos & 3];
-            pos += 1;
+        // The key rotated so that data[0] meets the key byte due next.
+        let mut key = [0u8; 4];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = self.mask_key[(self.mask_pos + i) & 3];
         }
-        self.mask_pos = pos & 3;
+        // Eight bytes per step: unmasking is on every byte a client sends.
+        let wide = u64::from_ne_bytes([
+            key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+        ]);
+        let mut chunks = data.chunks_exact_mut(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
+        }
+        for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
+            *byte ^= key[i & 3];
+        }
+        self.mask_pos = (self.mask_pos + data.len()) & 3;
     }
 }
 

@@ -198,11 +198,6 @@ pub(crate) type CloseRequest = Arc<Mutex<Option<Vec<u8>>>>;
 pub(crate) struct WsStream {
     inner: Box<dyn AsyncStream>,
     decoder: Decoder,
-    /// Bytes read from the socket, before decoding.
-    raw: Vec<u8>,
-    /// Decoded payload not yet handed to the reader.
-    decoded: Vec<u8>,
-    decoded_pos: usize,
     events: Vec<Event>,
     /// Whole frames waiting to be written; written from the front only.
     outgoing: Vec<u8>,
@@ -219,9 +214,6 @@ impl WsStream {
         WsStream {
             inner,
             decoder: Decoder::new(!upgrade.no_masking, frame_bytes_max),
-            raw: Vec::new(),
-            decoded: Vec::new(),
-            decoded_pos: 0,
             events: Vec::new(),
             outgoing: Vec::new(),
             outgoing_pos: 0,
@@ -290,32 +282,23 @@ impl AsyncRead for WsStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.read_closed || buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
-            if this.decoded_pos < this.decoded.len() {
-                let n = buf.remaining().min(this.decoded.len() - this.decoded_pos);
-                buf.put_slice(&this.decoded[this.decoded_pos..this.decoded_pos + n]);
-                this.decoded_pos += n;
-                if this.decoded_pos == this.decoded.len() {
-                    this.decoded.clear();
-                    this.decoded_pos = 0;
-                }
-                return Poll::Ready(Ok(()));
-            }
-            if this.read_closed {
-                return Poll::Ready(Ok(()));
-            }
-            let want = buf.remaining().clamp(512, 64 * 1024);
-            this.raw.resize(want, 0);
-            let mut raw = ReadBuf::new(&mut this.raw);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut raw))?;
-            let n = raw.filled().len();
+            // Frames are read into the caller's buffer and decoded where they lie: the
+            // payload moves to the front, unmasked, with no copy through another buffer.
+            let before = buf.filled().len();
+            ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+            let n = buf.filled().len() - before;
             if n == 0 {
                 this.read_closed = true;
                 return Poll::Ready(Ok(()));
             }
-            let decoded = this
+            let (payload, decoded) = this
                 .decoder
-                .decode(&this.raw[..n], &mut this.decoded, &mut this.events);
+                .decode_in_place(&mut buf.filled_mut()[before..], &mut this.events);
+            buf.set_filled(before + payload);
             this.handle_events(cx);
             if let Err(refused) = decoded {
                 this.queue_frame(
@@ -324,9 +307,11 @@ impl AsyncRead for WsStream {
                 );
                 let _ = this.poll_drain(cx);
                 this.read_closed = true;
-                this.decoded.clear();
-                this.decoded_pos = 0;
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, refused)));
+            }
+            // Only headers or control frames arrived: read on, as 0 bytes would mean EOF.
+            if payload > 0 || this.read_closed {
+                return Poll::Ready(Ok(()));
             }
         }
     }
