@@ -10,7 +10,6 @@ mod common;
 
 use common::{free_port, within, TestServer};
 use futures::StreamExt;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -302,6 +301,52 @@ async fn bad_frames_are_closed_with_the_right_status() {
 }
 
 #[tokio::test]
+async fn browsers_get_frames_of_at_most_4096_bytes() {
+    let (server, port) = start("", "").await;
+    let request = upgrade_request(port, &[], "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n");
+    let (head, mut socket) = send_upgrade(port, &request).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    socket
+        .write_all(&frame(
+            0x82,
+            b"CONNECT {\"verbose\":false}\r\nSUB big 1\r\nPING\r\n",
+        ))
+        .await
+        .expect("subscribe");
+    let publisher = server.connect().await;
+    common::settle(&publisher).await;
+    // The MSG line, the payload and its CRLF, in frames of at most 4096 bytes.
+    let expected = format!("MSG big 1 10000\r\n{}\r\n", "b".repeat(10_000));
+    let mut received = Vec::new();
+    within("frames", async {
+        let mut subscribed = false;
+        while received.len() < expected.len() {
+            let mut head = [0u8; 2];
+            socket.read_exact(&mut head).await.expect("frame header");
+            assert_eq!(head[0], 0x82, "final binary frames");
+            let length = match head[1] {
+                126 => usize::from(socket.read_u16().await.expect("length")),
+                n => usize::from(n),
+            };
+            assert!(length <= 4096, "a {length}-byte frame to a browser");
+            let mut payload = vec![0u8; length];
+            socket.read_exact(&mut payload).await.expect("payload");
+            if subscribed {
+                received.extend_from_slice(&payload);
+            } else if payload.windows(6).any(|w| w == b"PONG\r\n") {
+                subscribed = true;
+                publisher
+                    .publish("big", vec![b'b'; 10_000].into())
+                    .await
+                    .expect("publish");
+            }
+        }
+    })
+    .await;
+    assert_eq!(String::from_utf8_lossy(&received), expected);
+}
+
+#[tokio::test]
 async fn origins_are_checked() {
     let (_server, port) = start(
         "same_origin: false\n  allowed_origins: [\"http://app.example:8080\"]",
@@ -348,21 +393,6 @@ async fn connz_type_and_allowed_connection_types() {
     let ws = within("ws connect", options().connect(ws_url(ws_port)))
         .await
         .expect("websocket user over websocket");
-    let refused = within(
-        "tcp connect",
-        options()
-            .max_reconnects(Some(1))
-            .retry_on_initial_connect()
-            .connect(server.url()),
-    );
-    // A websocket-only user is refused on the client port.
-    let refused = tokio::time::timeout(Duration::from_secs(3), refused).await;
-    if let Ok(Ok(client)) = refused {
-        assert!(
-            within("flush", client.flush()).await.is_err(),
-            "a WEBSOCKET-only user got in over TCP"
-        );
-    }
     ws.flush().await.expect("flush");
     let body = http_get(monitor_port, "/connz").await;
     let connz: serde_json::Value = serde_json::from_str(&body).expect("connz json");
@@ -373,6 +403,11 @@ async fn connz_type_and_allowed_connection_types() {
         .filter_map(|c| c["type"].as_str())
         .collect();
     assert_eq!(types, ["websocket"], "{body}");
+    // A websocket-only user is refused on the client port.
+    let mut tcp = server.raw().await;
+    tcp.send(b"CONNECT {\"user\":\"web\",\"pass\":\"pw\",\"verbose\":false}\r\nPING\r\n")
+        .await;
+    tcp.expect(b"-ERR 'Authorization Violation'\r\n").await;
 }
 
 #[tokio::test]

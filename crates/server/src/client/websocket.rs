@@ -191,6 +191,10 @@ async fn refuse(stream: &mut Box<dyn AsyncStream>, peer: SocketAddr, refusal: &H
     .await;
 }
 
+/// nats-server's `wsFrameSizeForBrowsers`: browsers behave better with frames no larger
+/// than this, so data sent to a `User-Agent: Mozilla/...` client is cut into such frames.
+const BROWSER_FRAME_BYTES_MAX: usize = 4096;
+
 /// The close frame the writer asks for when the connection ends; shared with the stream.
 pub(crate) type CloseRequest = Arc<Mutex<Option<Vec<u8>>>>;
 
@@ -206,6 +210,8 @@ pub(crate) struct WsStream {
     read_closed: bool,
     /// A close frame is queued; nothing more is framed.
     close_sent: bool,
+    /// Outbound data frames are cut to this size for browsers, as nats-server does.
+    data_frame_bytes_max: usize,
     pub(crate) close_request: CloseRequest,
 }
 
@@ -219,6 +225,11 @@ impl WsStream {
             outgoing_pos: 0,
             read_closed: false,
             close_sent: false,
+            data_frame_bytes_max: if upgrade.browser {
+                BROWSER_FRAME_BYTES_MAX
+            } else {
+                usize::MAX
+            },
             close_request: Arc::new(Mutex::new(None)),
         }
     }
@@ -329,7 +340,10 @@ impl AsyncWrite for WsStream {
         if this.close_sent {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        this.queue_frame(OpCode::Binary, data);
+        let frame_bytes_max = this.data_frame_bytes_max;
+        for frame in data.chunks(frame_bytes_max) {
+            this.queue_frame(OpCode::Binary, frame);
+        }
         // The frame is ours now; flushing (or the next write) sends what is left.
         let _ = this.poll_drain(cx)?;
         Poll::Ready(Ok(data.len()))
