@@ -101,7 +101,10 @@ async fn serve(
     // Registered before the handshake, so max_connections also bounds handshakes in progress.
     let admitted = server.register_client(&shared);
     let transport = match (&options.tls, upgraded) {
-        (_, Some(upgraded)) => {
+        (_, Some(mut upgraded)) => {
+            if let Transport::Websocket(stream) = &mut upgraded {
+                stream.set_writer(Arc::clone(&shared));
+            }
             shared.send_now(|out| encode::write_info(out, &info));
             Ok(upgraded)
         }

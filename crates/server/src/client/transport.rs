@@ -121,6 +121,19 @@ impl Writer {
         }
     }
 
+    /// Whether the reader may queue frames for this writer to send (a websocket's pongs).
+    pub(crate) fn queues_frames(&self) -> bool {
+        matches!(self, Writer::Websocket(..))
+    }
+
+    /// Sends frames the reader queued; nothing for other streams.
+    pub(crate) async fn flush_queued(&mut self) -> io::Result<()> {
+        match self {
+            Writer::Websocket(stream, _) => stream.flush().await,
+            _ => Ok(()),
+        }
+    }
+
     /// Ends the stream the way its protocol wants before the socket is shut: a websocket
     /// sends its close frame with nats-server's status for `reason`.
     pub(crate) async fn finish(&mut self, reason: CloseReason) {

@@ -8,7 +8,7 @@
 //! the writer is sending.
 
 use super::transport::{AsyncStream, SharedTcp, Transport};
-use super::CloseReason;
+use super::{ClientShared, CloseReason};
 use crate::options::WebsocketOptions;
 use crate::tls::TlsOptions;
 use natrium_websocket::{
@@ -212,6 +212,9 @@ pub(crate) struct WsStream {
     close_sent: bool,
     /// Outbound data frames are cut to this size for browsers, as nats-server does.
     data_frame_bytes_max: usize,
+    /// Woken when the reader queues a pong or close: only the writer task writes, since
+    /// a socket keeps one waker per direction and the reader must not take the writer's.
+    writer: Option<Arc<ClientShared>>,
     pub(crate) close_request: CloseRequest,
 }
 
@@ -231,7 +234,13 @@ impl WsStream {
                 usize::MAX
             },
             close_request: Arc::new(Mutex::new(None)),
+            writer: None,
         }
+    }
+
+    /// Names the connection whose writer task sends the frames the reader queues.
+    pub(crate) fn set_writer(&mut self, shared: Arc<ClientShared>) {
+        self.writer = Some(shared);
     }
 
     fn queue_frame(&mut self, op: OpCode, payload: &[u8]) {
@@ -265,8 +274,8 @@ impl WsStream {
         Poll::Ready(Ok(()))
     }
 
-    /// Answers pings and closes found by the last decode, sending what the socket takes now.
-    fn handle_events(&mut self, cx: &mut Context<'_>) {
+    /// Queues the answers to pings and closes found by the last decode, for the writer.
+    fn handle_events(&mut self) {
         let events = std::mem::take(&mut self.events);
         for event in &events {
             match event {
@@ -279,9 +288,14 @@ impl WsStream {
         }
         self.events = events;
         self.events.clear();
+        self.wake_writer();
+    }
+
+    fn wake_writer(&self) {
         if self.outgoing_pos < self.outgoing.len() {
-            // Whatever does not fit now goes with the writer's next write or the close.
-            let _ = self.poll_drain(cx);
+            if let Some(shared) = &self.writer {
+                shared.wake_writer.notify_one();
+            }
         }
     }
 }
@@ -310,13 +324,13 @@ impl AsyncRead for WsStream {
                 .decoder
                 .decode_in_place(&mut buf.filled_mut()[before..], &mut this.events);
             buf.set_filled(before + payload);
-            this.handle_events(cx);
+            this.handle_events();
             if let Err(refused) = decoded {
                 this.queue_frame(
                     OpCode::Close,
                     &close_payload(refused.status as u16, &refused.message),
                 );
-                let _ = this.poll_drain(cx);
+                this.wake_writer();
                 this.read_closed = true;
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, refused)));
             }
