@@ -101,7 +101,7 @@ pub const DEFAULT_WEBSOCKET_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2)
 /// The `websocket {}` block (nats-server's `WebsocketOpts`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebsocketOptions {
-    /// The interface the listener binds; the client `host` when empty.
+    /// The interface the listener binds; 0.0.0.0 when empty (nats-server's `DEFAULT_HOST`).
     pub host: String,
     /// The listener's port.
     pub port: ListenPort,

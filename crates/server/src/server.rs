@@ -290,7 +290,7 @@ impl Server {
             options.host
         );
         let websocket = match &options.websocket {
-            Some(ws) => Some(bind_websocket(&options, ws).await?),
+            Some(ws) => Some(bind_websocket(ws).await?),
             None => None,
         };
         let authenticator = prepare_authenticator(&options)?;
@@ -521,11 +521,11 @@ impl ServerHandle {
 
 /// Binds the websocket listener and logs it as nats-server does.
 async fn bind_websocket(
-    options: &Options,
     ws: &crate::options::WebsocketOptions,
 ) -> Result<(TcpListener, Arc<WebsocketListener>), ServerError> {
+    // nats-server's baseline: an unset websocket host is 0.0.0.0, not the client host.
     let host = if ws.host.is_empty() {
-        options.host.clone()
+        "0.0.0.0".to_string()
     } else {
         ws.host.clone()
     };
