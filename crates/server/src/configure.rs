@@ -6,6 +6,7 @@
 
 mod jetstream;
 mod tls;
+mod websocket;
 
 use crate::options::{ListenPort, Options};
 use natrium_config::{Entry, Kind, Value, ValueError};
@@ -82,7 +83,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "operator",
     "resolver",
     "system_account",
-    "websocket",
 ];
 
 fn apply_entry(
@@ -169,6 +169,7 @@ fn apply_entry(
         // Read as a whole by `natrium_auth::parse_auth_config` in `apply`.
         "authorization" | "no_auth_user" => {}
         "tls" => options.tls = Some(tls::parse_tls(entry, warnings)?),
+        "websocket" | "ws" => options.websocket = websocket::parse(entry, warnings)?,
         other if NOT_YET_SUPPORTED.contains(&other) => {
             return Err(format!(
                 "{at}: {:?} is not supported by natrium yet",

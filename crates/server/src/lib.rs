@@ -16,5 +16,5 @@ mod server;
 pub mod subscription;
 pub mod tls;
 
-pub use options::{JetStreamOptions, ListenPort, Options};
+pub use options::{JetStreamOptions, ListenPort, Options, WebsocketOptions};
 pub use server::{Server, ServerError, ServerHandle, ServerStats};

@@ -90,6 +90,46 @@ pub struct Options {
     pub config_file: Option<PathBuf>,
     /// JetStream: off unless `-js` or a `jetstream` block turns it on.
     pub jetstream: JetStreamOptions,
+    /// The `websocket {}` block; `None` (or no port) means no websocket listener.
+    pub websocket: Option<WebsocketOptions>,
+}
+
+/// nats-server's handshake timeout is none by default; Natrium bounds a silent upgrade by
+/// this instead, as TLS bounds its handshake.
+pub const DEFAULT_WEBSOCKET_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The `websocket {}` block (nats-server's `WebsocketOpts`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebsocketOptions {
+    /// The interface the listener binds; 0.0.0.0 when empty (nats-server's `DEFAULT_HOST`).
+    pub host: String,
+    /// The listener's port.
+    pub port: ListenPort,
+    /// `host:port` advertised in INFO `ws_connect_urls` instead of the listener's.
+    pub advertise: String,
+    /// Serve plain `ws://` without a `tls {}` block (nats-server refuses otherwise).
+    pub no_tls: bool,
+    /// TLS for `wss://`.
+    pub tls: Option<TlsOptions>,
+    /// Refuse an `Origin` other than the request's `Host`.
+    pub same_origin: bool,
+    /// Origins (`scheme://host[:port]`) allowed in; empty allows any.
+    pub allowed_origins: Vec<String>,
+    /// How long a client has to send its upgrade request; zero is Natrium's default bound.
+    pub handshake_timeout: Duration,
+    /// Extra headers for the 101 response, in configuration order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl WebsocketOptions {
+    /// The handshake timeout in force.
+    pub fn handshake_timeout(&self) -> Duration {
+        if self.handshake_timeout.is_zero() {
+            DEFAULT_WEBSOCKET_HANDSHAKE_TIMEOUT
+        } else {
+            self.handshake_timeout
+        }
+    }
 }
 
 /// The `jetstream {}` block and the `-js`/`-sd` flags.
@@ -145,6 +185,7 @@ impl Default for Options {
             tls: None,
             config_file: None,
             jetstream: JetStreamOptions::default(),
+            websocket: None,
         }
     }
 }

@@ -57,6 +57,10 @@ pub fn check_reloadable(old: &Options, new: &Options) -> Result<(), String> {
     if old.jetstream != new.jetstream {
         return Err("config reload not supported for JetStream".to_string());
     }
+    // The websocket listener keeps the options it started with.
+    if old.websocket != new.websocket {
+        return Err("config reload not supported for Websocket".to_string());
+    }
     if new.max_payload > new.max_pending {
         return Err(format!(
             "max_payload ({}) cannot be higher than max_pending ({})",

@@ -1,7 +1,9 @@
 //! The server: shared state, the client listener and shutdown.
 
 use crate::account::{Account, GLOBAL_ACCOUNT};
-use crate::client::{run_client, ClientShared, CloseReason};
+use crate::client::{
+    run_client, run_websocket_client, ClientShared, CloseReason, WebsocketListener,
+};
 use crate::info::{ServerInfo, NATS_COMPATIBLE_VERSION, PROTOCOL_VERSION};
 use crate::jetstream::JetStreamService;
 use crate::monitor::jetstream::JetStreamSnapshot;
@@ -214,6 +216,8 @@ pub struct Server {
     listener: TcpListener,
     /// The HTTP monitoring listener, if monitoring is on.
     monitor_listener: Option<TcpListener>,
+    /// The websocket listener and its settings, if a `websocket {}` block asks for one.
+    websocket: Option<(TcpListener, Arc<WebsocketListener>)>,
     /// The JetStream thread, when JetStream is enabled.
     jetstream: Option<JetStreamService>,
 }
@@ -285,6 +289,10 @@ impl Server {
             "Listening for client connections on {}:{port}",
             options.host
         );
+        let websocket = match &options.websocket {
+            Some(ws) => Some(bind_websocket(ws).await?),
+            None => None,
+        };
         let authenticator = prepare_authenticator(&options)?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -322,6 +330,7 @@ impl Server {
             state,
             listener,
             monitor_listener,
+            websocket,
             jetstream,
         })
     }
@@ -336,6 +345,13 @@ impl Server {
         self.monitor_listener
             .as_ref()
             .and_then(|listener| listener.local_addr().ok())
+    }
+
+    /// The address websocket clients connect to, if the listener is on.
+    pub fn websocket_addr(&self) -> Option<SocketAddr> {
+        self.websocket
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// The server's public id.
@@ -368,6 +384,10 @@ impl Server {
         info!("Server is ready");
         let state = Arc::clone(&self.state);
         let mut listener = Some(self.listener);
+        let (mut websocket_listener, websocket) = match self.websocket {
+            Some((listener, settings)) => (Some(listener), Some(settings)),
+            None => (None, None),
+        };
         loop {
             tokio::select! {
                 accepted = accept(listener.as_ref()) => match accepted {
@@ -380,10 +400,26 @@ impl Server {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                 },
+                accepted = accept(websocket_listener.as_ref()) => match (accepted, &websocket) {
+                    (Ok((stream, peer)), Some(settings)) => {
+                        tokio::spawn(run_websocket_client(
+                            Arc::clone(&state),
+                            Arc::clone(settings),
+                            stream,
+                            peer,
+                        ));
+                    }
+                    (Ok(_), None) => {}
+                    (Err(e), _) => {
+                        error!("Error accepting websocket connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
                 _ = state.lame_duck_requested.notified(), if listener.is_some() => {
                     info!("Entering lame duck mode, stop accepting new clients");
                     state.lame_duck.store(true, Ordering::Release);
                     listener = None;
+                    websocket_listener = None;
                     let draining = Arc::clone(&state);
                     tokio::spawn(async move {
                         lame_duck::run(Arc::clone(&draining)).await;
@@ -398,6 +434,7 @@ impl Server {
             monitoring.abort();
         }
         drop(listener);
+        drop(websocket_listener);
         debug!("Client accept loop exiting..");
         for client in state.clients_snapshot() {
             client.close(CloseReason::ServerShutdown, true);
@@ -480,6 +517,34 @@ impl ServerHandle {
     pub fn options(&self) -> Arc<Options> {
         self.state.options()
     }
+}
+
+/// Binds the websocket listener and logs it as nats-server does.
+async fn bind_websocket(
+    ws: &crate::options::WebsocketOptions,
+) -> Result<(TcpListener, Arc<WebsocketListener>), ServerError> {
+    // nats-server's baseline: an unset websocket host is 0.0.0.0, not the client host.
+    let host = if ws.host.is_empty() {
+        "0.0.0.0".to_string()
+    } else {
+        ws.host.clone()
+    };
+    let port = match ws.port {
+        ListenPort::Fixed(port) => port,
+        ListenPort::Random => 0,
+    };
+    let address = format!("{host}:{port}");
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|source| ServerError::Listen { address, source })?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let scheme = if ws.tls.is_some() { "wss" } else { "ws" };
+    info!("Listening for websocket clients on {scheme}://{host}:{port}");
+    if ws.tls.is_none() {
+        tracing::warn!("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+    }
+    let settings = WebsocketListener::new(ws.clone()).map_err(ServerError::InvalidOptions)?;
+    Ok((listener, Arc::new(settings)))
 }
 
 /// Prepares `options.auth` for CONNECTs, warning about plaintext passwords as nats-server.

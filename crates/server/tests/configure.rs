@@ -220,3 +220,58 @@ fn tls_mistakes_are_reported_as_nats_server_does() {
         check_error(text, expected);
     }
 }
+
+#[test]
+fn websocket_sample() {
+    check("websocket.conf", |o| {
+        o.websocket = Some(natrium_server::WebsocketOptions {
+            host: "127.0.0.1".into(),
+            port: ListenPort::Fixed(8080),
+            advertise: "ws.example.com:443".into(),
+            no_tls: true,
+            tls: None,
+            same_origin: false,
+            allowed_origins: vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into(),
+            ],
+            handshake_timeout: Duration::from_secs(5),
+            headers: vec![("X-Served-By".into(), "natrium".into())],
+        });
+    });
+}
+
+#[test]
+fn websocket_mistakes_get_nats_server_errors() {
+    check_error(
+        "websocket { port: 8080 }\n",
+        "websocket requires TLS configuration",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, compression: true }\n",
+        ": websocket \"compression\" is not supported by natrium yet",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, jwt_cookie: \"jwt\" }\n",
+        "trusted operators or trusted keys configuration is required for JWT authentication via cookie \"jwt\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers { Connection: x } }\n",
+        "websocket: invalid header \"Connection\" not allowed",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers { Sec-WebSocket-Foo: x } }\n",
+        "websocket: invalid header \"Sec-WebSocket-Foo\", \"Sec-WebSocket-\" prefix not allowed",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, allowed_origins: [\"nope\"] }\n",
+        "unable to parse allowed origin: parse \"nope\": invalid URI for request",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, bogus: 1 }\n",
+        ".conf:1:39: unknown field \"bogus\"",
+    );
+    // Port 0 (nats-server's default) leaves the listener off, whatever else is set.
+    let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");
+    assert!(options.websocket.is_none());
+}

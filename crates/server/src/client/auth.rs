@@ -269,7 +269,11 @@ impl ReaderAuth {
 fn client_facts(shared: &ClientShared) -> ClientFacts {
     ClientFacts {
         ip: Some(shared.peer.ip()),
-        connection_type: ConnectionType::Standard,
+        connection_type: if shared.websocket.load(std::sync::atomic::Ordering::Relaxed) {
+            ConnectionType::Websocket
+        } else {
+            ConnectionType::Standard
+        },
         now: SystemTime::now(),
     }
 }

@@ -2,6 +2,7 @@
 
 use super::auth::{self, ReaderAuth};
 use super::transport::{Reader, Transport};
+use super::websocket::{self, WebsocketListener};
 use super::{handshake, writer, ClientIdentity, ClientShared, CloseReason};
 use crate::account::Account;
 use crate::info::ConnectOptions;
@@ -51,8 +52,34 @@ pub(crate) struct Connection {
 /// Serves one accepted socket until it closes.
 pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
-    let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
+    serve(server, Arc::new(stream), peer, None).await;
+}
+
+/// Serves one socket accepted by the websocket listener: the upgrade, then the same
+/// connection as over TCP.
+pub(crate) async fn run_websocket_client(
+    server: Arc<ServerState>,
+    listener: Arc<WebsocketListener>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    let _ = stream.set_nodelay(true);
     let socket = Arc::new(stream);
+    let max_payload = server.options().max_payload;
+    if let Some(transport) = websocket::upgrade(&listener, &socket, peer, max_payload).await {
+        serve(server, socket, peer, Some(transport)).await;
+    }
+}
+
+/// Serves a client over `socket`; `upgraded` is a websocket, else INFO and (maybe) TLS
+/// come first as the client port's options say.
+async fn serve(
+    server: Arc<ServerState>,
+    socket: Arc<TcpStream>,
+    peer: SocketAddr,
+    upgraded: Option<Transport>,
+) {
+    let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let label = format!("{peer} - cid:{id}");
     let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
@@ -62,6 +89,9 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
         Some(Arc::clone(&socket)),
         account_name,
     ));
+    if upgraded.is_some() {
+        shared.websocket.store(true, Ordering::Relaxed);
+    }
     debug!("{label} - Client connection created");
 
     let nonce = auth::new_nonce(&server.authenticator());
@@ -70,8 +100,15 @@ pub(crate) async fn run_client(server: Arc<ServerState>, stream: TcpStream, peer
     let options = server.options();
     // Registered before the handshake, so max_connections also bounds handshakes in progress.
     let admitted = server.register_client(&shared);
-    let transport = match &options.tls {
-        Some(tls) if admitted => {
+    let transport = match (&options.tls, upgraded) {
+        (_, Some(mut upgraded)) => {
+            if let Transport::Websocket(stream) = &mut upgraded {
+                stream.set_writer(Arc::clone(&shared));
+            }
+            shared.send_now(|out| encode::write_info(out, &info));
+            Ok(upgraded)
+        }
+        (Some(tls), None) if admitted => {
             handshake::establish_tls(&shared, &socket, tls, &info, options.write_deadline).await
         }
         _ => {
@@ -167,7 +204,7 @@ impl Connection {
             let n = match reader.read_buf(&mut buf).await {
                 Ok(0) => return CloseReason::ClientClosed,
                 Ok(n) => n,
-                Err(_) => return CloseReason::ReadError,
+                Err(e) => return reader.error_reason(&e),
             };
             // Grow while reads fill the buffer; shrink back when traffic is light.
             if n == spare && read_size < READ_BUFFER_BYTES_MAX {

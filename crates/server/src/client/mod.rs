@@ -10,9 +10,11 @@ mod deliver;
 mod handshake;
 mod shared;
 mod transport;
+mod websocket;
 mod writer;
 
 pub(crate) use auth::recheck_authorization;
 pub use close::CloseReason;
-pub(crate) use connection::run_client;
+pub(crate) use connection::{run_client, run_websocket_client};
 pub use shared::{ClientIdentity, ClientShared, Queued};
+pub(crate) use websocket::WebsocketListener;

@@ -64,6 +64,8 @@ pub struct ClientShared {
     pub peer: SocketAddr,
     /// Set at CONNECT for clients (protocol 1) that accept INFO updates later on.
     pub info_updates: AtomicBool,
+    /// Set before the reader starts for a client that came through the websocket listener.
+    pub websocket: AtomicBool,
     /// `ip:port - cid:N`, plus the client's name once known: the prefix of its log lines.
     label: Mutex<Arc<str>>,
     /// Whether the client accepts HMSG; messages with headers are stripped otherwise.
@@ -124,6 +126,7 @@ impl ClientShared {
             id,
             peer,
             info_updates: AtomicBool::new(false),
+            websocket: AtomicBool::new(false),
             label: Mutex::new(label.into()),
             headers: AtomicBool::new(false),
             pings_outstanding: AtomicU32::new(0),

@@ -5,6 +5,8 @@
 //! websocket framing later) is boxed once and split into halves with `tokio::io::split`,
 //! whose lock is uncontended in practice (one reader task, one writer task).
 
+use super::websocket::{self, CloseRequest, WsStream};
+use super::CloseReason;
 use bytes::BytesMut;
 use std::io;
 use std::pin::Pin;
@@ -18,12 +20,17 @@ pub(crate) trait AsyncStream: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncStream for T {}
 
+/// How long a closing frame may take to leave before the socket is shut anyway.
+const FINISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What a connection reads from and writes to.
 pub(crate) enum Transport {
     /// Plain TCP, shared by both tasks.
     Tcp(Arc<TcpStream>),
     /// Anything layered over the socket (TLS).
     Stream(Box<dyn AsyncStream>),
+    /// Websocket frames over the socket or TLS.
+    Websocket(Box<WsStream>),
 }
 
 impl Transport {
@@ -35,6 +42,14 @@ impl Transport {
                 let (read, write) = tokio::io::split(stream);
                 (Reader::Stream(read), Writer::Stream(write))
             }
+            Transport::Websocket(stream) => {
+                let close_request = Arc::clone(&stream.close_request);
+                let (read, write) = tokio::io::split(stream);
+                (
+                    Reader::Websocket(read),
+                    Writer::Websocket(write, close_request),
+                )
+            }
         }
     }
 }
@@ -45,6 +60,8 @@ pub(crate) enum Reader {
     Tcp(Arc<TcpStream>),
     /// A layered stream's read half.
     Stream(tokio::io::ReadHalf<Box<dyn AsyncStream>>),
+    /// A websocket's read half: frame payloads.
+    Websocket(tokio::io::ReadHalf<Box<WsStream>>),
 }
 
 impl Reader {
@@ -64,6 +81,15 @@ impl Reader {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
                 result => result,
             },
+            Reader::Websocket(stream) => stream.read_buf(buf).await,
+        }
+    }
+
+    /// Why a read error ends the connection.
+    pub(crate) fn error_reason(&self, error: &io::Error) -> CloseReason {
+        match self {
+            Reader::Websocket(_) => websocket::read_error_reason(error),
+            _ => CloseReason::ReadError,
         }
     }
 }
@@ -74,6 +100,8 @@ pub(crate) enum Writer {
     Tcp(Arc<TcpStream>),
     /// A layered stream's write half.
     Stream(tokio::io::WriteHalf<Box<dyn AsyncStream>>),
+    /// A websocket's write half (each write one frame), and where the closing frame is asked for.
+    Websocket(tokio::io::WriteHalf<Box<WsStream>>, CloseRequest),
 }
 
 impl Writer {
@@ -86,6 +114,33 @@ impl Writer {
                 // TLS buffers records; flushing sends them now, as one batch.
                 stream.flush().await
             }
+            Writer::Websocket(stream, _) => {
+                stream.write_all(data).await?;
+                stream.flush().await
+            }
+        }
+    }
+
+    /// Whether the reader may queue frames for this writer to send (a websocket's pongs).
+    pub(crate) fn queues_frames(&self) -> bool {
+        matches!(self, Writer::Websocket(..))
+    }
+
+    /// Sends frames the reader queued; nothing for other streams.
+    pub(crate) async fn flush_queued(&mut self) -> io::Result<()> {
+        match self {
+            Writer::Websocket(stream, _) => stream.flush().await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends the stream the way its protocol wants before the socket is shut: a websocket
+    /// sends its close frame with nats-server's status for `reason`.
+    pub(crate) async fn finish(&mut self, reason: CloseReason) {
+        if let Writer::Websocket(stream, close_request) = self {
+            let status = websocket::close_status(reason) as u16;
+            *close_request.lock() = Some(natrium_websocket::close_payload(status, reason.as_str()));
+            let _ = tokio::time::timeout(FINISH_TIMEOUT, stream.shutdown()).await;
         }
     }
 }

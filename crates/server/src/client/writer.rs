@@ -72,7 +72,18 @@ pub(crate) async fn write_loop(
             shared.note_drained(options.max_pending);
             continue;
         }
+        if !closing && writer.queues_frames() {
+            // A wake with nothing queued may be the reader asking for a pong to go out.
+            let flushed = tokio::time::timeout(options.write_deadline, writer.flush_queued()).await;
+            if !matches!(flushed, Ok(Ok(()))) {
+                shared.close(CloseReason::WriteError, false);
+                break;
+            }
+        }
         if closing {
+            if let Some(reason) = shared.close_reason() {
+                writer.finish(reason).await;
+            }
             shared.shutdown_socket();
             break;
         }

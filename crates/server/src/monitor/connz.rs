@@ -79,6 +79,8 @@ pub struct ConnectionRecord {
     pub identity: Arc<ClientIdentity>,
     /// Its account.
     pub account: Arc<str>,
+    /// It came through the websocket listener.
+    pub websocket: bool,
 }
 
 impl ConnectionRecord {
@@ -309,7 +311,7 @@ pub struct ConnInfo {
     pub cid: u64,
     /// Always `Client` for now.
     pub kind: &'static str,
-    /// Always `nats` for now.
+    /// `nats`, or `websocket` for clients of the websocket listener.
     #[serde(rename = "type")]
     pub connection_type: &'static str,
     /// Client address.
@@ -455,7 +457,11 @@ fn conn_info(record: &ConnectionRecord, options: &ConnzOptions, now: SystemTime)
     ConnInfo {
         cid: record.cid,
         kind: "Client",
-        connection_type: "nats",
+        connection_type: if record.websocket {
+            "websocket"
+        } else {
+            "nats"
+        },
         ip: record.ip.clone(),
         port: record.port,
         start: format::rfc3339_nanos(record.start),

@@ -116,6 +116,7 @@ impl MonitorState {
                 .collect(),
             identity: client.identity(),
             account: client.account_name.clone(),
+            websocket: client.websocket.load(Ordering::Relaxed),
         }
     }
 

@@ -27,6 +27,7 @@ fn record(cid: u64, seed: u64, closed: Option<&'static str>) -> ConnectionRecord
         subscriptions: Vec::new(),
         identity: Arc::new(ClientIdentity::default()),
         account: "$G".into(),
+        websocket: false,
     }
 }
 

@@ -1,0 +1,168 @@
+//! The `websocket {}` block, read as nats-server's `parseWebsocket` reads it (keys, aliases
+//! and texts), with `validateWebsocketOptions`'s checks.
+
+use super::tls::parse_tls;
+use super::{duration, host_port};
+use crate::options::{ListenPort, WebsocketOptions};
+use natrium_config::{Entry, Kind};
+use std::time::Duration;
+
+/// Keys of the block Natrium does not implement yet; refused rather than ignored.
+const WEBSOCKET_NOT_YET_SUPPORTED: &[&str] = &[
+    "compress",
+    "compression",
+    "authorization",
+    "authentication",
+    "no_auth_user",
+    "user_cookie",
+    "pass_cookie",
+    "token_cookie",
+];
+
+/// Headers the `headers` option may not set (nats-server's list).
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "upgrade",
+    "nats-no-masking",
+];
+
+/// The block; `None` when it leaves the listener off (no port, or port 0).
+pub(super) fn parse(
+    block: &Entry,
+    warnings: &mut Vec<String>,
+) -> Result<Option<WebsocketOptions>, String> {
+    let map = block.value.as_map().map_err(|_| {
+        format!(
+            "{}: Expected websocket to be a map, got {}",
+            block.value.position,
+            block.value.go_type_name()
+        )
+    })?;
+    let mut port = None;
+    let mut ws = WebsocketOptions {
+        host: String::new(),
+        port: ListenPort::Random,
+        advertise: String::new(),
+        no_tls: false,
+        tls: None,
+        same_origin: false,
+        allowed_origins: Vec::new(),
+        handshake_timeout: Duration::ZERO,
+        headers: Vec::new(),
+    };
+    for entry in map.iter() {
+        let value = &entry.value;
+        let at = &entry.key_position;
+        let text = |e: natrium_config::ValueError| e.to_string();
+        match entry.key.to_lowercase().as_str() {
+            "listen" => {
+                let (host, listen_port) = host_port(value)?;
+                if let Some(host) = host {
+                    ws.host = host;
+                }
+                port = Some(listen_port);
+            }
+            "port" => {
+                port = match value.as_i64().map_err(text)? {
+                    0 => None,
+                    -1 => Some(ListenPort::Random),
+                    n @ 1..=65535 => Some(ListenPort::Fixed(n as u16)),
+                    n => return Err(format!("{}: invalid port {n}", value.position)),
+                }
+            }
+            "host" | "net" => ws.host = value.as_str().map_err(text)?.to_string(),
+            "advertise" => ws.advertise = value.as_str().map_err(text)?.to_string(),
+            "no_tls" => ws.no_tls = value.as_bool().map_err(text)?,
+            "tls" => ws.tls = Some(parse_tls(entry, warnings)?),
+            "same_origin" => ws.same_origin = value.as_bool().map_err(text)?,
+            "allowed_origins" | "allowed_origin" | "allow_origins" | "allow_origin" | "origins"
+            | "origin" => ws.allowed_origins = string_array(entry)?,
+            "handshake_timeout" => {
+                ws.handshake_timeout = match value.kind {
+                    Kind::Integer(seconds) => Duration::from_secs(seconds.max(0) as u64),
+                    Kind::String(_) => duration(value, "handshake_timeout", warnings)?,
+                    _ => {
+                        return Err(format!(
+                            "{at}: error parsing handshake timeout: unsupported type {}",
+                            value.go_type_name()
+                        ))
+                    }
+                }
+            }
+            "jwt_cookie" => {
+                // nats-server requires trusted operators or keys for this; Natrium has none.
+                let cookie = value.as_str().map_err(text)?;
+                return Err(format!(
+                    "trusted operators or trusted keys configuration is required for JWT authentication via cookie {cookie:?}"
+                ));
+            }
+            "headers" => ws.headers = headers(entry)?,
+            other if WEBSOCKET_NOT_YET_SUPPORTED.contains(&other) => {
+                return Err(format!(
+                    "{at}: websocket {:?} is not supported by natrium yet",
+                    entry.key
+                ));
+            }
+            _ if entry.used_as_variable => {}
+            _ => return Err(format!("{at}: unknown field {:?}", entry.key)),
+        }
+    }
+    let Some(port) = port else {
+        return Ok(None);
+    };
+    ws.port = port;
+    if ws.tls.is_none() && !ws.no_tls {
+        return Err("websocket requires TLS configuration".to_string());
+    }
+    natrium_websocket::OriginPolicy::new(ws.same_origin, &ws.allowed_origins)?;
+    Ok(Some(ws))
+}
+
+/// A string or a list of strings (nats-server's `parseStringArray`).
+fn string_array(entry: &Entry) -> Result<Vec<String>, String> {
+    let value = &entry.value;
+    match &value.kind {
+        Kind::String(text) => Ok(vec![text.clone()]),
+        Kind::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string).map_err(|e| e.to_string()))
+            .collect(),
+        _ => Err(format!(
+            "{}: error parsing allowed origins: unsupported type {}",
+            entry.key_position,
+            value.go_type_name()
+        )),
+    }
+}
+
+/// `headers { Name: value }`, refusing the names nats-server refuses.
+fn headers(entry: &Entry) -> Result<Vec<(String, String)>, String> {
+    let map = entry.value.as_map().map_err(|e| e.to_string())?;
+    let mut headers = Vec::new();
+    for header in map.iter() {
+        let lower = header.key.to_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            return Err(format!(
+                "websocket: invalid header {:?} not allowed",
+                header.key
+            ));
+        }
+        if lower.starts_with("sec-websocket-") {
+            return Err(format!(
+                "websocket: invalid header {:?}, \"Sec-WebSocket-\" prefix not allowed",
+                header.key
+            ));
+        }
+        let value = header.value.as_str().map_err(|e| e.to_string())?;
+        if value.contains(['\r', '\n']) || header.key.contains(['\r', '\n', ':', ' ']) {
+            return Err(format!(
+                "{}: websocket: invalid header {:?}",
+                header.key_position, header.key
+            ));
+        }
+        headers.push((header.key.clone(), value.to_string()));
+    }
+    Ok(headers)
+}
