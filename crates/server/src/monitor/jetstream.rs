@@ -58,20 +58,9 @@ pub struct Jsz {
     pub disabled: bool,
     /// Limits.
     pub config: JszConfig,
-    /// Memory used, bytes.
-    pub memory: u64,
-    /// Storage used, bytes.
-    pub storage: u64,
-    /// Memory reserved, bytes.
-    pub reserved_memory: u64,
-    /// Storage reserved, bytes.
-    pub reserved_storage: u64,
-    /// JetStream-enabled accounts.
-    pub accounts: u64,
-    /// Replicated assets (no clustering yet).
-    pub ha_assets: u64,
-    /// API counters.
-    pub api: JszApi,
+    /// Usage and API counters, inline as nats-server embeds `JetStreamStats` in `JSInfo`.
+    #[serde(flatten)]
+    pub stats: JetStreamStats,
     /// Streams.
     pub streams: u64,
     /// Consumers.
@@ -145,7 +134,13 @@ pub fn varz_section(snapshot: Option<&JetStreamSnapshot>) -> JetStreamVarz {
     };
     JetStreamVarz {
         config: Some(JszConfig::of(figures)),
-        stats: Some(JetStreamStats {
+        stats: Some(JetStreamStats::of(figures)),
+    }
+}
+
+impl JetStreamStats {
+    fn of(figures: &JetStreamSnapshot) -> JetStreamStats {
+        JetStreamStats {
             memory: figures.memory,
             storage: figures.storage,
             reserved_memory: figures.reserved_memory,
@@ -156,7 +151,7 @@ pub fn varz_section(snapshot: Option<&JetStreamSnapshot>) -> JetStreamVarz {
                 total: figures.api_total,
                 errors: figures.api_errors,
             },
-        }),
+        }
     }
 }
 
@@ -178,16 +173,7 @@ pub fn jsz(server_id: &str, now: String, snapshot: Option<&JetStreamSnapshot>) -
         now,
         disabled: snapshot.is_none(),
         config: JszConfig::of(&figures),
-        memory: figures.memory,
-        storage: figures.storage,
-        reserved_memory: figures.reserved_memory,
-        reserved_storage: figures.reserved_storage,
-        accounts: figures.accounts,
-        ha_assets: 0,
-        api: JszApi {
-            total: figures.api_total,
-            errors: figures.api_errors,
-        },
+        stats: JetStreamStats::of(&figures),
         streams: figures.streams,
         consumers: figures.consumers,
         messages: figures.messages,
