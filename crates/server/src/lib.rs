@@ -1,10 +1,11 @@
-//! The Natrium server: the tokio shell around the protocol, sublist and (later) JetStream
+//! The Natrium server: the tokio shell around the protocol, sublist, auth and JetStream
 //! crates. It owns every socket, task, timer and signal; the crates below it do no I/O.
 
 pub mod account;
 pub mod client;
 pub mod configure;
 pub mod info;
+mod internal;
 mod jetstream;
 mod lame_duck;
 pub mod log;

@@ -6,7 +6,7 @@
 
 use super::auth::SharedAuthz;
 use super::CloseReason;
-use crate::jetstream::InternalSink;
+use crate::internal::InternalSink;
 use crate::subscription::SubscriptionRef;
 use parking_lot::Mutex;
 use std::collections::HashMap;

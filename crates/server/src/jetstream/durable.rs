@@ -7,7 +7,7 @@
 //! goes on storing and delivering: a publisher that waits for a consumer's delivery before its
 //! next publish no longer waits for the previous message's fsync too.
 
-use super::inbox::Inbox;
+use crate::internal::Inbox;
 use natrium_jetstream::Outbound;
 use natrium_store::SyncTicket;
 use parking_lot::Mutex;

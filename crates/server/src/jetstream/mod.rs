@@ -8,17 +8,14 @@
 //! reply) leaves before what it confirms is on disk.
 
 mod durable;
-mod inbox;
 mod internal;
 mod provider;
 
-pub(crate) use inbox::InternalSink;
-
+use crate::internal::{Batch, Inbox};
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
 use crate::server::ServerState;
 use durable::HeldReplies;
-use inbox::{Batch, Inbox};
 use internal::InternalClients;
 use natrium_jetstream::{Inbound, JetStream, StoreProvider};
 use provider::Resolved;

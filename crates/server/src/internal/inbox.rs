@@ -1,6 +1,6 @@
-//! The hand-off from client readers to the JetStream thread.
+//! The hand-off from client readers to a server thread (JetStream's, the system account's).
 //!
-//! A reader delivering to one of JetStream's internal subscriptions copies the message into
+//! A reader delivering to one of the thread's internal subscriptions copies the message into
 //! one shared arena under a short lock, and wakes the thread once per read batch (through the
 //! ordinary flush-pending protocol of [`ClientShared`]). The thread swaps the whole arena out,
 //! so a burst of publishes costs one lock round and one wake, not one per message.
@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Past this many queued bytes, publishers to JetStream stall (as they do for a backed-up
+/// Past this many queued bytes, publishers to the thread stall (as they do for a backed-up
 /// client) until the thread has taken the batch.
 const BACKED_UP_BYTES: usize = 32 * 1024 * 1024;
 
@@ -58,7 +58,7 @@ struct State {
     shutdown: bool,
 }
 
-/// The queue every internal JetStream subscription delivers into.
+/// The queue a thread's internal subscriptions deliver into.
 #[derive(Default)]
 pub(crate) struct Inbox {
     state: Mutex<State>,
@@ -99,8 +99,8 @@ impl Inbox {
         self.ready.notify_one();
     }
 
-    /// Wakes the JetStream thread (new messages, or replies that became releasable).
-    pub(super) fn wake(&self) {
+    /// Wakes the thread (new messages, events, or replies that became releasable).
+    pub fn wake(&self) {
         self.state.lock().woken = true;
         self.ready.notify_one();
     }
@@ -144,7 +144,7 @@ impl InternalSink {
         client.mark_flush_pending()
     }
 
-    /// Wakes the JetStream thread.
+    /// Wakes the thread.
     pub fn wake(&self) {
         self.inbox.wake();
     }
