@@ -128,6 +128,27 @@ impl<P: StoreProvider> JetStream<P> {
         self.accounts.get(account)
     }
 
+    /// Each account's figures and, with `streams`, its streams as monitoring's `/jsz`
+    /// details them (see [`JetStreamApi::stream_details`]).
+    pub fn account_details(
+        &mut self,
+        streams: bool,
+        consumers: bool,
+        config: bool,
+    ) -> Vec<(String, Usage, Vec<serde_json::Value>)> {
+        self.accounts
+            .iter_mut()
+            .map(|(name, api)| {
+                let details = if streams {
+                    api.stream_details(config, consumers)
+                } else {
+                    Vec::new()
+                };
+                (name.clone(), api.usage(), details)
+            })
+            .collect()
+    }
+
     /// Every account's figures added up, and how many accounts there are.
     pub fn usage(&self) -> (Usage, usize) {
         let mut total = Usage::default();

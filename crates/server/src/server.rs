@@ -82,6 +82,8 @@ pub(crate) struct ServerState {
     pub monitor: MonitorState,
     /// JetStream's latest figures, published by its thread; `None` without JetStream.
     pub jetstream_snapshot: Mutex<Option<JetStreamSnapshot>>,
+    /// Where monitoring asks the JetStream thread for stream details; unset without it.
+    pub jetstream_details: std::sync::OnceLock<Arc<crate::jetstream::DetailExchange>>,
     /// Set once lame duck mode starts; it never ends but in shutdown.
     lame_duck: AtomicBool,
     lame_duck_requested: Notify,
@@ -315,6 +317,7 @@ impl Server {
             seed,
             monitor: MonitorState::new(started),
             jetstream_snapshot: Mutex::new(None),
+            jetstream_details: std::sync::OnceLock::new(),
             lame_duck: AtomicBool::new(false),
             lame_duck_requested: Notify::new(),
             shutdown_requested: Notify::new(),

@@ -149,7 +149,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
     }
 
     /// A stream's info: configuration, state, and its mirror or sources.
-    fn info(&self, entry: &StreamEntry) -> StreamInfo {
+    pub(super) fn info(&self, entry: &StreamEntry) -> StreamInfo {
         let (mirror, sources) = self.source_info(entry);
         let state = entry.stream.store().state();
         StreamInfo {

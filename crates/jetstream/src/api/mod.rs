@@ -21,6 +21,7 @@ mod direct;
 mod limits;
 mod listing;
 mod messages;
+mod monitor;
 mod request;
 mod restore;
 mod snapshot;

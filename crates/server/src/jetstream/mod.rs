@@ -7,6 +7,7 @@
 //! covers every publish that arrived meanwhile (group commit) and no PubAck (nor any other
 //! reply) leaves before what it confirms is on disk.
 
+mod details;
 mod durable;
 mod internal;
 mod provider;
@@ -15,6 +16,7 @@ use crate::internal::{Batch, Inbox};
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
 use crate::server::ServerState;
+pub(crate) use details::{AccountDetails, DetailExchange};
 use durable::HeldReplies;
 use internal::InternalClients;
 use natrium_jetstream::{Inbound, JetStream, StoreProvider};
@@ -41,6 +43,8 @@ impl JetStreamService {
     /// Opens the stores (recovering every stream) and starts the thread.
     pub fn start(server: Arc<ServerState>, options: &Options) -> Result<Self, String> {
         let inbox = Arc::new(Inbox::default());
+        let details = Arc::new(DetailExchange::new(Arc::clone(&inbox)));
+        let _ = server.jetstream_details.set(Arc::clone(&details));
         let (engine, resolved) = provider::open_engine(options, &server.server_name)?;
         let mut worker = Worker {
             clients: InternalClients::new(Arc::clone(&server), Arc::clone(&inbox)),
@@ -51,6 +55,7 @@ impl JetStreamService {
             held: HeldReplies::start(Arc::clone(&inbox))?,
             snapshot_due: false,
             snapshot_at: std::time::Instant::now(),
+            details,
         };
         // Subscribe before the client listener opens, so no early publish is missed.
         worker.sync_interest();
@@ -95,6 +100,8 @@ struct Worker<P> {
     snapshot_due: bool,
     /// When they were last published.
     snapshot_at: std::time::Instant,
+    /// Monitoring's requests for stream and consumer details.
+    details: Arc<DetailExchange>,
 }
 
 impl<P: StoreProvider> Worker<P> {
@@ -166,6 +173,18 @@ impl<P: StoreProvider> Worker<P> {
             if self.snapshot_due && self.snapshot_at.elapsed() >= SNAPSHOT_INTERVAL_MIN {
                 self.publish_snapshot();
             }
+            let engine = &mut self.engine;
+            self.details.serve(|| {
+                engine
+                    .account_details(true, true, true)
+                    .into_iter()
+                    .map(|(name, usage, streams)| AccountDetails {
+                        name,
+                        usage,
+                        streams,
+                    })
+                    .collect()
+            });
             spare = batch;
         }
         let clients = &mut self.clients;

@@ -88,7 +88,18 @@ pub(crate) async fn serve(
             let service =
                 hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
                     let endpoint = Arc::clone(&endpoint);
-                    async move { Ok::<_, Infallible>(endpoint.handle(&request)) }
+                    // Off the async workers: `/jsz` details wait for the JetStream thread.
+                    let (parts, _) = request.into_parts();
+                    let request = Request::from_parts(parts, ());
+                    async move {
+                        let response =
+                            tokio::task::spawn_blocking(move || endpoint.handle(&request)).await;
+                        Ok::<_, Infallible>(response.unwrap_or_else(|_| {
+                            let mut failed = Response::new(Full::new(Bytes::new()));
+                            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                            failed
+                        }))
+                    }
                 });
             let http = hyper::server::conn::http1::Builder::new();
             let served = match tls {
@@ -117,6 +128,9 @@ pub(crate) async fn serve(
     }
 }
 
+/// The longest `/jsz` waits for the JetStream thread's stream details.
+const JSZ_DETAILS_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An endpoint's handler: its answer, or an error answer (a 400).
 type Handler = fn(&Endpoint, &Query) -> Result<Reply, Reply>;
 
@@ -138,6 +152,26 @@ impl From<QueryError> for Reply {
     fn from(error: QueryError) -> Reply {
         Reply::BadRequest(error.0)
     }
+}
+
+/// The handler of an endpoint path, and the name its requests are counted under.
+fn handler(path: &str) -> Option<(&'static str, Handler)> {
+    let found: (&'static str, Handler) = match path {
+        "/" => ("/", |e, _| Ok(e.root())),
+        "/varz" => ("/varz", |e, _| Ok(e.varz())),
+        "/connz" => ("/connz", Endpoint::connz),
+        "/subsz" | "/subscriptionsz" => ("/subsz", Endpoint::subsz),
+        "/healthz" => ("/healthz", Endpoint::healthz),
+        "/routez" => ("/routez", |e, _| Ok(e.routez())),
+        "/gatewayz" => ("/gatewayz", |e, _| Ok(e.gatewayz())),
+        "/leafz" => ("/leafz", |e, _| Ok(e.leafz())),
+        "/accountz" => ("/accountz", Endpoint::accountz),
+        "/accstatz" => ("/accstatz", Endpoint::accstatz),
+        "/jsz" => ("/jsz", Endpoint::jsz),
+        "/metrics" => ("/metrics", |e, _| Ok(e.metrics())),
+        _ => return None,
+    };
+    Some(found)
 }
 
 impl Endpoint {
@@ -199,23 +233,10 @@ impl Endpoint {
                 _ => return Reply::NotFound,
             }
         };
-        let monitor = &self.server.monitor;
-        let (counted, reply): (&'static str, Handler) = match rest {
-            "/" => ("/", |e, _| Ok(e.root())),
-            "/varz" => ("/varz", |e, _| Ok(e.varz())),
-            "/connz" => ("/connz", Endpoint::connz),
-            "/subsz" | "/subscriptionsz" => ("/subsz", Endpoint::subsz),
-            "/healthz" => ("/healthz", Endpoint::healthz),
-            "/routez" => ("/routez", |e, _| Ok(e.routez())),
-            "/gatewayz" => ("/gatewayz", |e, _| Ok(e.gatewayz())),
-            "/leafz" => ("/leafz", |e, _| Ok(e.leafz())),
-            "/accountz" => ("/accountz", Endpoint::accountz),
-            "/accstatz" => ("/accstatz", Endpoint::accstatz),
-            "/jsz" => ("/jsz", |e, _| Ok(e.jsz())),
-            "/metrics" => ("/metrics", |e, _| Ok(e.metrics())),
-            _ => return Reply::NotFound,
+        let Some((counted, reply)) = handler(rest) else {
+            return Reply::NotFound;
         };
-        monitor.count_request(counted);
+        self.server.monitor.count_request(counted);
         reply(self, query).unwrap_or_else(|error| error)
     }
 
@@ -442,21 +463,7 @@ impl Endpoint {
             .account_figures()
             .into_iter()
             .filter(|account| include_unused || account.connections > 0)
-            .map(|account| AccountStat {
-                acc: account.name,
-                conns: account.connections as usize,
-                leafnodes: 0,
-                total_conns: account.connections as usize,
-                sent: DataStats {
-                    msgs: account.out_msgs,
-                    bytes: account.out_bytes,
-                },
-                received: DataStats {
-                    msgs: account.in_msgs,
-                    bytes: account.in_bytes,
-                },
-                slow_consumers: account.slow_consumers,
-            })
+            .map(account_stat_of)
             .collect();
         Ok(pretty(&AccountStatz {
             server_id: self.server.server_id.clone(),
@@ -465,29 +472,29 @@ impl Endpoint {
         }))
     }
 
-    fn jsz(&self) -> Reply {
+    fn jsz(&self, query: &Query) -> Result<Reply, Reply> {
+        let options = jetstream::JszOptions::from_query(query)?;
         let snapshot = jetstream::snapshot(&self.server);
-        pretty(&jetstream::jsz(
-            &self.server.server_id,
-            self.now().1,
-            snapshot.as_ref(),
-        ))
+        let mut answer = jetstream::jsz(&self.server.server_id, self.now().1, snapshot.as_ref());
+        if snapshot.is_some() && options.wants_details() {
+            let Some(details) = self
+                .server
+                .jetstream_details
+                .get()
+                .and_then(|exchange| exchange.fetch(JSZ_DETAILS_WAIT_MAX))
+            else {
+                return Err(Reply::BadRequest(
+                    "JetStream did not answer in time".to_string(),
+                ));
+            };
+            let details = jetstream::account_details(&options, &details);
+            answer.account_details = (!details.is_empty()).then_some(details);
+        }
+        Ok(pretty(&answer))
     }
 
     fn account_figures(&self) -> Vec<AccountFigures> {
-        let global = &self.server.global_account;
-        let stats = &global.stats;
-        vec![AccountFigures {
-            name: global.name.clone(),
-            connections: self.server.client_count() as u64,
-            total_connections: stats.total_connections.load(Ordering::Relaxed),
-            subscriptions: global.sublist.count(),
-            slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
-            in_msgs: stats.in_msgs.load(Ordering::Relaxed),
-            in_bytes: stats.in_bytes.load(Ordering::Relaxed),
-            out_msgs: stats.out_msgs.load(Ordering::Relaxed),
-            out_bytes: stats.out_bytes.load(Ordering::Relaxed),
-        }]
+        account_figures(&self.server)
     }
 
     fn metrics(&self) -> Reply {
@@ -521,6 +528,42 @@ impl Endpoint {
             &self.account_figures(),
             snapshot.as_ref(),
         ))
+    }
+}
+
+/// Every account's traffic figures.
+fn account_figures(server: &ServerState) -> Vec<AccountFigures> {
+    let global = &server.global_account;
+    let stats = &global.stats;
+    vec![AccountFigures {
+        name: global.name.clone(),
+        connections: server.client_count() as u64,
+        total_connections: stats.total_connections.load(Ordering::Relaxed),
+        subscriptions: global.sublist.count(),
+        slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
+        in_msgs: stats.in_msgs.load(Ordering::Relaxed),
+        in_bytes: stats.in_bytes.load(Ordering::Relaxed),
+        out_msgs: stats.out_msgs.load(Ordering::Relaxed),
+        out_bytes: stats.out_bytes.load(Ordering::Relaxed),
+    }]
+}
+
+/// One account's figures as `/accstatz` shows them.
+fn account_stat_of(account: AccountFigures) -> AccountStat {
+    AccountStat {
+        acc: account.name,
+        conns: account.connections as usize,
+        leafnodes: 0,
+        total_conns: account.connections as usize,
+        sent: DataStats {
+            msgs: account.out_msgs,
+            bytes: account.out_bytes,
+        },
+        received: DataStats {
+            msgs: account.in_msgs,
+            bytes: account.in_bytes,
+        },
+        slow_consumers: account.slow_consumers,
     }
 }
 

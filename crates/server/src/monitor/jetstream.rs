@@ -3,6 +3,7 @@
 //! every batch; without JetStream there is none, and every endpoint answers as nats-server
 //! does with JetStream off.
 
+use crate::jetstream::AccountDetails;
 use serde::Serialize;
 
 /// JetStream's figures at one moment.
@@ -69,6 +70,142 @@ pub struct Jsz {
     pub messages: u64,
     /// Bytes stored.
     pub bytes: u64,
+    /// Per-account detail, when asked for (`acc`, `accounts`, `streams`, `consumers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_details: Option<Vec<AccountDetail>>,
+}
+
+/// One account in `/jsz` (nats-server's `AccountDetail`).
+#[derive(Debug, Serialize)]
+pub struct AccountDetail {
+    /// The account's name.
+    pub name: String,
+    /// Its id (the name, without operator mode).
+    pub id: String,
+    /// Its usage and API counters.
+    #[serde(flatten)]
+    pub stats: JetStreamStats,
+    /// Its streams, with `streams`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stream_detail: Vec<serde_json::Value>,
+}
+
+/// What `/jsz` was asked to detail (`JSzOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JszOptions {
+    /// One account only.
+    pub account: String,
+    /// Every account.
+    pub accounts: bool,
+    /// Their streams.
+    pub streams: bool,
+    /// The streams' consumers.
+    pub consumers: bool,
+    /// Configurations of streams and consumers.
+    pub config: bool,
+    /// Accounts skipped (in name order).
+    pub offset: usize,
+    /// Accounts listed at most.
+    pub limit: usize,
+}
+
+impl JszOptions {
+    /// Reads `/jsz`'s query parameters with nats-server's 400 texts.
+    pub fn from_query(query: &super::query::Query) -> Result<JszOptions, super::query::QueryError> {
+        query.bool("leader-only")?;
+        let consumers = query.bool("consumers")?;
+        let streams = query.bool("streams")? || consumers;
+        let limit = query.int("limit")?;
+        Ok(JszOptions {
+            account: query.get("acc").unwrap_or_default().to_string(),
+            accounts: query.bool("accounts")? || streams,
+            streams,
+            consumers,
+            config: query.bool("config")?,
+            offset: usize::try_from(query.int("offset")?).unwrap_or(0),
+            limit: if limit <= 0 { 1024 } else { limit as usize },
+        })
+    }
+
+    /// Whether the answer needs the JetStream thread's details at all.
+    pub fn wants_details(&self) -> bool {
+        self.accounts || !self.account.is_empty()
+    }
+}
+
+/// The `account_details` of `/jsz` for `options`, from every account's full details:
+/// one account if named, else every account when asked, paged in name order; streams,
+/// consumers and configurations kept only as asked.
+pub(crate) fn account_details(
+    options: &JszOptions,
+    accounts: &[AccountDetails],
+) -> Vec<AccountDetail> {
+    let mut chosen: Vec<&AccountDetails> = if !options.account.is_empty() {
+        accounts
+            .iter()
+            .filter(|a| a.name == options.account)
+            .collect()
+    } else if options.accounts {
+        let mut all: Vec<&AccountDetails> = accounts.iter().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.into_iter()
+            .skip(options.offset)
+            .take(options.limit)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    chosen.dedup_by(|a, b| a.name == b.name);
+    chosen
+        .into_iter()
+        .map(|account| AccountDetail {
+            name: account.name.clone(),
+            id: account.name.clone(),
+            stats: JetStreamStats {
+                memory: account.usage.memory,
+                storage: account.usage.storage,
+                reserved_memory: account.usage.reserved_memory,
+                reserved_storage: account.usage.reserved_storage,
+                accounts: 0,
+                ha_assets: 0,
+                api: JszApi {
+                    total: account.usage.api_total,
+                    errors: account.usage.api_errors,
+                },
+            },
+            stream_detail: if options.streams {
+                account
+                    .streams
+                    .iter()
+                    .map(|stream| trim_stream(stream, options))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
+/// A stream's detail with what was not asked for taken out.
+fn trim_stream(stream: &serde_json::Value, options: &JszOptions) -> serde_json::Value {
+    let mut stream = stream.clone();
+    if let Some(object) = stream.as_object_mut() {
+        if !options.config {
+            object.remove("config");
+        }
+        if !options.consumers {
+            object.remove("consumer_detail");
+        } else if !options.config {
+            if let Some(serde_json::Value::Array(consumers)) = object.get_mut("consumer_detail") {
+                for consumer in consumers {
+                    if let Some(consumer) = consumer.as_object_mut() {
+                        consumer.remove("config");
+                    }
+                }
+            }
+        }
+    }
+    stream
 }
 
 /// `/jsz`'s `config` section (also `/varz`'s `jetstream.config`).
@@ -164,8 +301,7 @@ pub struct JszApi {
     pub errors: u64,
 }
 
-/// Builds `/jsz`. The `acc`, `accounts`, `streams`, `consumers` and `config` parameters
-/// select per-account detail, which exists only once JetStream does.
+/// Builds `/jsz` without account detail (see [`account_details`]).
 pub fn jsz(server_id: &str, now: String, snapshot: Option<&JetStreamSnapshot>) -> Jsz {
     let figures = snapshot.cloned().unwrap_or_default();
     Jsz {
@@ -178,5 +314,6 @@ pub fn jsz(server_id: &str, now: String, snapshot: Option<&JetStreamSnapshot>) -
         consumers: figures.consumers,
         messages: figures.messages,
         bytes: figures.bytes,
+        account_details: None,
     }
 }
