@@ -180,12 +180,8 @@ fn split_arguments(arguments: &str) -> Vec<&str> {
     parts
 }
 
-/// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
+/// Go's `strconv.Atoi`, which takes what Rust's integer parse takes: a sign and digits.
 fn go_atoi(text: &str) -> Option<i64> {
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
     text.parse().ok()
 }
 
