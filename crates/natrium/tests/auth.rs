@@ -9,42 +9,11 @@
 
 mod common;
 
-use common::{settle, within, Ending, RawClient, TestServer};
+use common::{settle, within, ConfigFile, Ending, RawClient, TestServer};
 use futures::StreamExt;
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A config file in a scratch directory, removed on drop.
-struct Config(PathBuf);
-
-impl Config {
-    fn new(text: &str) -> Config {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("natrium-auth-{}-{n}.conf", std::process::id()));
-        std::fs::write(&path, text).expect("write config");
-        Config(path)
-    }
-
-    fn rewrite(&self, text: &str) {
-        std::fs::write(&self.0, text).expect("rewrite config");
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("utf-8 path")
-    }
-}
-
-impl Drop for Config {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-async fn start(config: &Config) -> TestServer {
+async fn start(config: &ConfigFile) -> TestServer {
     TestServer::start_with(&["-c", config.arg()]).await
 }
 
@@ -148,7 +117,7 @@ async fn token_user_password_and_users_lists() {
             ],
         ),
     ] {
-        let file = Config::new(&config);
+        let file = ConfigFile::new(&config);
         let server = start(&file).await;
         let info = info_json(&first_info(&server).await);
         assert_eq!(info["auth_required"], true, "{config}");
@@ -161,7 +130,7 @@ async fn token_user_password_and_users_lists() {
 async fn async_nats_logs_in_with_each_method() {
     let user = nkeys::KeyPair::new_user();
     let stranger = nkeys::KeyPair::new_user();
-    let config = Config::new(&format!(
+    let config = ConfigFile::new(&format!(
         "authorization {{ users: [{{user: alice, password: pw}}, {{nkey: {}}}] }}",
         user.public_key()
     ));
@@ -247,7 +216,7 @@ async fn flags_set_a_user_or_a_token() {
 
 #[tokio::test]
 async fn no_auth_user_admits_clients_without_credentials() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         "authorization { users: [{user: a, password: a, permissions: {publish: \"ok\"}}] }\nno_auth_user: a",
     );
     let server = start(&config).await;
@@ -270,7 +239,7 @@ async fn no_auth_user_admits_clients_without_credentials() {
 
 #[tokio::test]
 async fn auth_timeout_and_ops_before_connect_close_the_connection() {
-    let config = Config::new("authorization { token: t, timeout: 0.5 }");
+    let config = ConfigFile::new("authorization { token: t, timeout: 0.5 }");
     let server = start(&config).await;
     let mut silent = server.raw().await;
     within(
@@ -287,7 +256,7 @@ async fn auth_timeout_and_ops_before_connect_close_the_connection() {
 
 #[tokio::test]
 async fn a_login_storm_leaves_the_server_responsive() {
-    let config = Config::new("authorization { token: right }");
+    let config = ConfigFile::new("authorization { token: right }");
     let server = start(&config).await;
     let storm = async {
         for _ in 0..1000 {
@@ -307,7 +276,7 @@ async fn a_login_storm_leaves_the_server_responsive() {
 /// answer read up to the PONG of a trailing PING (so a missing -ERR shows as a diff).
 #[tokio::test]
 async fn permissions_answer_violations_and_keep_the_connection() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization {
   default_permissions: { publish: "default.>" }
   users: [
@@ -354,7 +323,7 @@ async fn permissions_answer_violations_and_keep_the_connection() {
 /// subscribe to `foo.>` and then delivers `foo.a.b`; Natrium refuses the subscription.
 #[tokio::test]
 async fn a_subscription_broader_than_its_allow_entry_is_refused() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization { users: [{user: p, password: p, permissions: {subscribe: "foo.*"}}] }"#,
     );
     let server = start(&config).await;
@@ -368,7 +337,7 @@ async fn a_subscription_broader_than_its_allow_entry_is_refused() {
 
 #[tokio::test]
 async fn deny_clauses_filter_deliveries_to_wildcard_subscriptions() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization { users: [
   {user: sub, password: s, permissions: {subscribe: {allow: ">", deny: "news.secret"}}}
   {user: pub, password: p}
@@ -391,7 +360,7 @@ async fn deny_clauses_filter_deliveries_to_wildcard_subscriptions() {
 
 #[tokio::test]
 async fn allow_responses_lets_a_responder_reply_once() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization { users: [
   {user: svc, password: s, permissions: {publish: {deny: ">"}, subscribe: "requests", allow_responses: true}}
   {user: cli, password: c}
@@ -416,7 +385,7 @@ async fn allow_responses_lets_a_responder_reply_once() {
 
 #[tokio::test]
 async fn connection_types_refuse_a_standard_client() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization { users: [
   {user: ws, password: w, allowed_connection_types: ["WEBSOCKET"]}
   {user: std, password: s, allowed_connection_types: ["STANDARD"]}
@@ -436,7 +405,7 @@ async fn connection_types_refuse_a_standard_client() {
 /// Natrium extension: `src` on config users, seen from 127.0.0.1 and 127.0.0.2.
 #[tokio::test]
 async fn source_networks_allow_and_deny_by_client_address() {
-    let config = Config::new(
+    let config = ConfigFile::new(
         r#"authorization { users: [
   {user: a, password: a, src: {allow: ["127.0.0.0/8"], deny: ["127.0.0.2"]}}
 ] }"#,
@@ -465,7 +434,7 @@ fn clock(offset_seconds: i64) -> String {
 /// Natrium extension: `times` on config users; a window that ends closes the connection.
 #[tokio::test]
 async fn connect_windows_admit_and_then_expire() {
-    let config = Config::new(&format!(
+    let config = ConfigFile::new(&format!(
         r#"authorization {{ users: [
   {{user: now, password: n, times: [{{start: "{}", end: "{}"}}]}}
   {{user: later, password: l, times: [{{start: "{}", end: "{}"}}]}}
@@ -501,7 +470,7 @@ async fn connect_windows_admit_and_then_expire() {
 async fn reload_applies_new_permissions_to_connected_clients() {
     let before = r#"authorization { users: [{user: a, password: a, permissions: {publish: ">", subscribe: ">"}}] }"#;
     let after = r#"authorization { users: [{user: a, password: a, permissions: {publish: "ok", subscribe: "ok"}}] }"#;
-    let config = Config::new(before);
+    let config = ConfigFile::new(before);
     let server = start(&config).await;
     let mut client = raw_login(&server, r#""user":"a","pass":"a""#, true)
         .await
@@ -528,7 +497,7 @@ async fn reload_applies_new_permissions_to_connected_clients() {
 /// are refused before any credential is looked at, and a legitimate client still gets in.
 #[tokio::test]
 async fn malformed_connects_are_refused_and_the_server_keeps_serving() {
-    let config = Config::new("authorization { token: right }");
+    let config = ConfigFile::new("authorization { token: right }");
     let server = start(&config).await;
     let oversized = format!(
         "CONNECT {{\"auth_token\":\"{}\"}}\r\n",

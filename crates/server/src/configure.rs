@@ -5,6 +5,7 @@
 //! and a line in `reload.rs` saying whether it may change on reload.
 
 mod jetstream;
+pub mod mappings;
 mod tls;
 mod websocket;
 
@@ -77,8 +78,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "gateway",
     "leaf",
     "leafnodes",
-    "mappings",
-    "maps",
     "mqtt",
     "operator",
     "resolver",
@@ -170,6 +169,9 @@ fn apply_entry(
         "authorization" | "no_auth_user" => {}
         "tls" => options.tls = Some(tls::parse_tls(entry, warnings)?),
         "websocket" | "ws" => options.websocket = websocket::parse(entry, warnings)?,
+        "mappings" | "maps" => {
+            options.mappings = mappings::parse(value).map_err(|errors| errors.join("\n"))?
+        }
         other if NOT_YET_SUPPORTED.contains(&other) => {
             return Err(format!(
                 "{at}: {:?} is not supported by natrium yet",

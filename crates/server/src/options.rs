@@ -2,6 +2,7 @@
 
 use crate::tls::TlsOptions;
 use natrium_auth::AuthConfig;
+use natrium_subject::mapping::Mappings;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -92,6 +93,8 @@ pub struct Options {
     pub jetstream: JetStreamOptions,
     /// The `websocket {}` block; `None` (or no port) means no websocket listener.
     pub websocket: Option<WebsocketOptions>,
+    /// The top-level `mappings {}` block: the global account's subject mappings.
+    pub mappings: Mappings,
 }
 
 /// nats-server's handshake timeout is none by default; Natrium bounds a silent upgrade by
@@ -186,6 +189,7 @@ impl Default for Options {
             config_file: None,
             jetstream: JetStreamOptions::default(),
             websocket: None,
+            mappings: Mappings::new(),
         }
     }
 }

@@ -1,4 +1,5 @@
 //! Config reload: which options may change on a running server, as nats-server decides.
+//! Subject mappings may (nats-server replaces an account's mappings wholesale).
 
 use crate::options::Options;
 
@@ -79,7 +80,12 @@ mod tests {
     #[test]
     fn live_options_reload_and_fixed_ones_refuse() {
         let old = Options::default();
+        // nats-server replaces an account's mappings on reload.
+        let mut mappings = natrium_subject::mapping::Mappings::new();
+        let to_bar = natrium_subject::mapping::MapDestination::always("bar");
+        mappings.add(natrium_subject::mapping::Mapping::new("foo", &[to_bar]).unwrap());
         let live = Options {
+            mappings,
             debug: true,
             trace: true,
             max_payload: 2048,

@@ -196,8 +196,8 @@ impl Router {
         true
     }
 
-    /// xorshift64: cheap, and queue spreading needs no more than that.
-    fn next_random(&mut self) -> u64 {
+    /// xorshift64: cheap, and queue spreading and mapping weights need no more than that.
+    pub fn next_random(&mut self) -> u64 {
         let mut x = self.rng;
         x ^= x << 13;
         x ^= x >> 7;

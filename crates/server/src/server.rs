@@ -302,6 +302,8 @@ impl Server {
             .unwrap_or(0x5EED);
         let started = Instant::now();
         let jetstream_options = options.clone();
+        let global_account = Arc::new(Account::new(GLOBAL_ACCOUNT));
+        global_account.set_mappings(options.mappings.clone());
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
@@ -309,7 +311,7 @@ impl Server {
             server_id,
             server_name,
             port,
-            global_account: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            global_account,
             stats: ServerStats::default(),
             next_client_id: AtomicU64::new(1),
             clients: Mutex::new(HashMap::new()),
@@ -487,6 +489,11 @@ impl ServerHandle {
         let payload_changed = new.max_payload != old.max_payload;
         let auth_changed = new.auth != old.auth;
         let authenticator = prepare_authenticator(&new).map_err(|e| e.to_string())?;
+        // nats-server replaces an account's mappings wholesale on reload; connected clients
+        // map with the new ones from their next read.
+        if new.mappings != old.mappings {
+            self.state.global_account.set_mappings(new.mappings.clone());
+        }
         self.state.replace_options(new, authenticator);
         if auth_changed {
             crate::client::recheck_authorization(&self.state);

@@ -3,6 +3,7 @@
 
 use natrium_server::configure::{load_file, LoadError};
 use natrium_server::{ListenPort, Options};
+use natrium_subject::mapping::{MapDestination, Mapping, Mappings};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -219,6 +220,46 @@ fn tls_mistakes_are_reported_as_nats_server_does() {
     ] {
         check_error(text, expected);
     }
+}
+
+#[test]
+fn mappings_sample() {
+    check("mappings.conf", |o| {
+        let mut mappings = Mappings::new();
+        let always = |subject: &str| vec![MapDestination::always(subject)];
+        let weighted = |pairs: &[(&str, u8)]| -> Vec<MapDestination> {
+            pairs
+                .iter()
+                .map(|&(subject, weight)| MapDestination {
+                    weight,
+                    ..MapDestination::always(subject)
+                })
+                .collect()
+        };
+        for (source, destinations) in [
+            ("orders.new", always("orders.received")),
+            ("orders.*.*", always("region.$2.$1")),
+            ("events.*", always("events.{{partition(5,1)}}.$1")),
+            ("api.requests", weighted(&[("api.v1", 80), ("api.v2", 20)])),
+            ("flaky", weighted(&[("flaky", 90)])),
+        ] {
+            mappings.add(Mapping::new(source, &destinations).unwrap());
+        }
+        o.mappings = mappings;
+    });
+}
+
+#[test]
+fn mapping_mistakes_get_nats_server_errors() {
+    check_error(
+        "mappings {\n  foo: [{destination: a, weight: 80%}, {destination: b, weight: 30%}]\n}\n",
+        ":2:8: Error adding mapping for \"foo\" : total weight needs to be <= 100",
+    );
+    check_error(
+        "maps { \"foo.*\": \"bar.$2\" }\n",
+        ": Error adding mapping for \"foo.*\" to \"bar.$2\" : invalid mapping destination: \
+         wildcard index out of range in $2: [2]",
+    );
 }
 
 #[test]

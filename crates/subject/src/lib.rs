@@ -6,6 +6,8 @@
 //! token is an ordinary character, as in nats-server.
 
 pub mod hash;
+pub mod mapping;
+pub mod transform;
 
 /// Separates the tokens of a subject.
 pub const TOKEN_SEPARATOR: u8 = b'.';

@@ -263,12 +263,15 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let domain = self.domain.clone();
         let entry = self.entry_for_subject(subject)?;
         let name = entry.stream.config().name.clone();
-        let transformed = crate::stream::transform::for_stream(entry.stream.config(), subject);
+        let random = crate::stream::transform::random_from(now);
+        let transformed =
+            crate::stream::transform::for_stream(entry.stream.config(), subject, random);
         let subject = transformed.as_deref().unwrap_or(subject);
         let republish = crate::stream::republish::Republish::prepare(
             entry.stream.config(),
             entry.stream.store(),
             subject,
+            random,
         );
         let mut republished = None;
         let ack = match entry.stream.publish(subject, headers, payload, now) {

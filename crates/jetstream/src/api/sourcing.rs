@@ -192,6 +192,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
                 entry.stream.config(),
                 entry.stream.store(),
                 &message.subject,
+                crate::stream::transform::random_from(now ^ message.seq as i64),
             );
             let (block, stored) = if is_mirror {
                 let stored = entry.stream.store_mirrored(

@@ -6,7 +6,6 @@
 //! It is a core publish (no reply, no acknowledgement), sent with the PubAck of the write.
 
 use super::config::StreamConfig;
-use super::transform::Transform;
 use crate::engine::Outbound;
 use crate::headers;
 use natrium_store::MessageStore;
@@ -22,14 +21,16 @@ pub struct Republish {
 
 impl Republish {
     /// The republish of a message about to be stored on `subject`, if the stream republishes
-    /// that subject.
+    /// that subject; `random` feeds a destination's `{{random(n)}}`.
     pub fn prepare(
         config: &StreamConfig,
         store: &dyn MessageStore,
         subject: &str,
+        random: u32,
     ) -> Option<Republish> {
         let republish = config.republish.as_ref()?;
-        let destination = Transform::new(&republish.src, &republish.dest)?.apply(subject)?;
+        let destination =
+            super::transform::apply(&republish.src, &republish.dest, subject, random)?;
         let last_subject_seq = store.load_last(subject).map_or(0, |message| message.seq);
         Some(Republish {
             destination,
@@ -95,7 +96,7 @@ mod tests {
     fn headers_carry_the_stored_position_and_the_last_of_the_subject() {
         let mut store = MemoryStore::new(StoreConfig::default()).unwrap();
         store.store("orders.a", b"", b"one", 1).unwrap();
-        let prepared = Republish::prepare(&config(false), &store, "orders.a").unwrap();
+        let prepared = Republish::prepare(&config(false), &store, "orders.a", 0).unwrap();
         let sent = prepared.message("S", "orders.a", 2, b"", b"two");
         assert_eq!(sent.deliver, "rp.a");
         assert_eq!(
@@ -104,13 +105,16 @@ mod tests {
               Nats-Last-Sequence: 1\r\n\r\n"
         );
         assert_eq!(sent.payload, b"two");
-        assert_eq!(Republish::prepare(&config(false), &store, "other.a"), None);
+        assert_eq!(
+            Republish::prepare(&config(false), &store, "other.a", 0),
+            None
+        );
     }
 
     #[test]
     fn headers_only_sends_the_size_instead_of_the_payload() {
         let store = MemoryStore::new(StoreConfig::default()).unwrap();
-        let prepared = Republish::prepare(&config(true), &store, "orders.b").unwrap();
+        let prepared = Republish::prepare(&config(true), &store, "orders.b", 0).unwrap();
         let sent = prepared.message("S", "orders.b", 1, b"NATS/1.0\r\nA: 1\r\n\r\n", b"12345");
         assert!(sent.payload.is_empty());
         assert_eq!(headers::get_str(&sent.headers, "A"), Some("1"));

@@ -14,6 +14,7 @@ use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -518,5 +519,36 @@ impl RawClient {
             // A reset after the server closed with our bytes still unread counts as a close.
             Err(_) => false,
         }
+    }
+}
+
+/// A config file in the temporary directory, removed on drop.
+pub struct ConfigFile(PathBuf);
+
+impl ConfigFile {
+    /// Writes `text` to a fresh file.
+    pub fn new(text: &str) -> ConfigFile {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("natrium-test-{}-{n}.conf", std::process::id()));
+        std::fs::write(&path, text).expect("write config");
+        ConfigFile(path)
+    }
+
+    /// Replaces the file's text (for a reload).
+    pub fn rewrite(&self, text: &str) {
+        std::fs::write(&self.0, text).expect("rewrite config");
+    }
+
+    /// The path, as a command-line argument.
+    pub fn arg(&self) -> &str {
+        self.0.to_str().expect("utf-8 path")
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

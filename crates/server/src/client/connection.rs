@@ -14,6 +14,7 @@ use bytes::{Buf, BytesMut};
 use natrium_proto::{
     control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
 };
+use natrium_subject::mapping::Mappings;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -47,6 +48,11 @@ pub(crate) struct Connection {
     pub(super) auth: ReaderAuth,
     /// The user name or nkey the client authenticated as, for `/connz`.
     pub(super) authed_user: String,
+    /// The account's subject mappings as of the last read batch; `None` when it has none.
+    pub(super) mappings: Option<Arc<Mappings>>,
+    mappings_generation: u64,
+    /// Where a mapped subject is written, reused for every message.
+    pub(super) mapped_subject: Vec<u8>,
 }
 
 /// Serves one accepted socket until it closes.
@@ -175,8 +181,12 @@ impl Connection {
         let trace = options.trace;
         let router = Router::new(server.seed_for(shared.id));
         let auth = ReaderAuth::start(&server, &shared);
+        let account = Arc::clone(&server.global_account);
+        // The generation is read before the table, so a replacement in between is seen again.
+        let mappings_generation = account.mappings_generation();
+        let mappings = account.mappings();
         Connection {
-            account: Arc::clone(&server.global_account),
+            account,
             server,
             shared,
             label: label.into(),
@@ -190,6 +200,9 @@ impl Connection {
             batch_in_bytes: 0,
             auth,
             authed_user: String::new(),
+            mappings,
+            mappings_generation,
+            mapped_subject: Vec::new(),
         }
     }
 
@@ -216,6 +229,7 @@ impl Connection {
                 .last_activity_ms
                 .store(self.server.now_ms(), Ordering::Relaxed);
             self.refresh_options();
+            self.refresh_mappings();
             self.refresh_publish_check();
             let outcome = self.process_buffer(&buf);
             self.end_batch();
@@ -260,6 +274,15 @@ impl Connection {
         self.limits.max_control_line = self.options.max_control_line;
         self.limits.max_payload = self.options.max_payload;
         self.trace = self.options.trace;
+    }
+
+    /// Picks up replaced mappings (a reload): one atomic load per read batch otherwise.
+    fn refresh_mappings(&mut self) {
+        let generation = self.account.mappings_generation();
+        if generation != self.mappings_generation {
+            self.mappings_generation = generation;
+            self.mappings = self.account.mappings();
+        }
     }
 
     /// Handles every complete op in `buf`; returns how many bytes they used.
@@ -309,13 +332,17 @@ impl Connection {
         }
         match op {
             ClientOp::Publish(publish) => {
-                if self.checks_publish() && !self.publish_permitted(publish.subject) {
-                    // Counted as received, not delivered, as nats-server does.
-                    self.batch_in_msgs += 1;
-                    self.batch_in_bytes += publish.message.len() as u64;
-                    return Ok(());
+                if self.connect.pedantic
+                    && !natrium_subject::is_valid_literal_subject(publish.subject)
+                {
+                    // nats-server's parser complains (before any mapping) but still delivers.
+                    self.send_err(errors::INVALID_PUBLISH_SUBJECT);
                 }
-                self.process_publish(&publish)
+                if self.mappings.is_some() {
+                    self.process_mapped_publish(&publish);
+                } else {
+                    self.process_permitted_publish(&publish);
+                }
             }
             ClientOp::Subscribe {
                 subject,

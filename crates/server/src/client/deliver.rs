@@ -1,19 +1,85 @@
-//! A client's publish: checks, then routing through the connection's [`Router`], and a
-//! no-responders status for requests nobody received.
+//! A client's publish: subject mapping, checks, then routing through the connection's
+//! [`Router`], and a no-responders status for requests nobody received.
 
 use super::connection::Connection;
 use crate::router::Origin;
 use natrium_proto::encode::{self, Decimal};
-use natrium_proto::{errors, Publish};
+use natrium_proto::Publish;
+use natrium_subject::mapping::Mapped;
+use tracing::trace;
+
+/// The cluster whose scoped mapping destinations apply: none, as Natrium does not cluster
+/// (nats-server's cluster name is empty then, so only unscoped destinations apply).
+const CLUSTER_NAME: &str = "";
 
 impl Connection {
-    pub(super) fn process_publish(&mut self, publish: &Publish<'_>) {
+    /// Maps the subject through the account's mappings, as nats-server does before any
+    /// other check: permissions, subscribers and JetStream all see the mapped subject.
+    pub(super) fn process_mapped_publish(&mut self, publish: &Publish<'_>) {
+        let Some(mappings) = &self.mappings else {
+            return self.process_permitted_publish(publish);
+        };
+        let random = self.router.next_random();
+        // Taken out for the call (and put back), so the buffer is reused, never reallocated.
+        let mut subject = std::mem::take(&mut self.mapped_subject);
+        match mappings.map(publish.subject, CLUSTER_NAME, random, &mut subject) {
+            Mapped::Unmapped => self.process_permitted_publish(publish),
+            Mapped::To => {
+                self.trace_mapping(publish.subject, &subject);
+                self.process_permitted_publish(&Publish {
+                    subject: &subject,
+                    ..*publish
+                });
+            }
+            Mapped::Dropped => {
+                self.trace_mapping(publish.subject, b"");
+                self.process_dropped_publish(publish);
+            }
+        }
+        self.mapped_subject = subject;
+    }
+
+    fn trace_mapping(&self, from: &[u8], to: &[u8]) {
+        if self.trace {
+            trace!(
+                "{} - <<- [MAPPING {} -> {}]",
+                self.label,
+                String::from_utf8_lossy(from),
+                String::from_utf8_lossy(to)
+            );
+        }
+    }
+
+    /// The publish check (for users with publish rules), then delivery.
+    pub(super) fn process_permitted_publish(&mut self, publish: &Publish<'_>) {
+        if self.checks_publish() && !self.publish_permitted(publish.subject) {
+            // Counted as received, not delivered, as nats-server does.
+            self.batch_in_msgs += 1;
+            self.batch_in_bytes += publish.message.len() as u64;
+            return;
+        }
+        self.process_publish(publish)
+    }
+
+    /// A message a weighted mapping drops: received, acknowledged in verbose mode, delivered
+    /// nowhere (nats-server routes it on an empty subject, which matches nothing). Unlike
+    /// nats-server, the empty subject is not put to the publish permissions.
+    fn process_dropped_publish(&mut self, publish: &Publish<'_>) {
         self.batch_in_msgs += 1;
         self.batch_in_bytes += publish.message.len() as u64;
-        if self.connect.pedantic && !natrium_subject::is_valid_literal_subject(publish.subject) {
-            // nats-server complains but still delivers the message.
-            self.send_err(errors::INVALID_PUBLISH_SUBJECT);
+        if self.connect.verbose {
+            self.send(encode::OK);
         }
+        if self.connect.no_responders {
+            if let Some(reply) = publish.reply {
+                self.send_no_responders(reply);
+            }
+        }
+    }
+
+    fn process_publish(&mut self, publish: &Publish<'_>) {
+        self.batch_in_msgs += 1;
+        self.batch_in_bytes += publish.message.len() as u64;
         if self.connect.verbose {
             self.send(encode::OK);
         }
