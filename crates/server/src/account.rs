@@ -1,8 +1,16 @@
 //! Accounts: the unit of isolation. Every client is bound to one and routes within it.
 
+pub mod config;
+mod registry;
+pub(crate) mod transform;
+
+pub use config::AccountConfig;
+pub(crate) use registry::Accounts;
+
 use crate::subscription::SubscriptionRef;
 use natrium_sublist::Sublist;
-use std::sync::atomic::AtomicU64;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The name of the default (global) account.
 pub const GLOBAL_ACCOUNT: &str = "$G";
@@ -15,6 +23,10 @@ pub struct Account {
     pub sublist: Sublist<SubscriptionRef>,
     /// Traffic counters, as `/accstatz` and `/metrics` report them.
     pub stats: AccountStats,
+    /// The configured limits; replaced on reload, read when a client binds.
+    limits: RwLock<config::AccountLimits>,
+    /// Client connections bound to the account now.
+    connections: AtomicUsize,
 }
 
 /// An account's traffic counters, added to once per read batch (never per message).
@@ -35,12 +47,54 @@ pub struct AccountStats {
 }
 
 impl Account {
-    /// Creates an account with no subscriptions.
+    /// Creates an account with no subscriptions and no limits.
     pub fn new(name: &str) -> Self {
         Account {
             name: name.to_string(),
             sublist: Sublist::new(),
             stats: AccountStats::default(),
+            limits: RwLock::new(config::AccountLimits::default()),
+            connections: AtomicUsize::new(0),
         }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> config::AccountLimits {
+        *self.limits.read()
+    }
+
+    /// Puts `limits` in force for clients that bind (or refresh their options) from now on.
+    pub fn set_limits(&self, limits: config::AccountLimits) {
+        *self.limits.write() = limits;
+    }
+
+    /// Client connections bound to the account now.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more client unless the account is at its `max_connections` (nats-server's
+    /// `MaxTotalConnectionsReached`, checked before the client joins).
+    pub(crate) fn try_add_connection(&self) -> bool {
+        let limit = self.limits().max_connections;
+        let admitted = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                limit.is_none_or(|max| count < max).then_some(count + 1)
+            })
+            .is_ok();
+        if admitted {
+            self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    /// Counts one client fewer.
+    pub(crate) fn remove_connection(&self) {
+        let _ = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                count.checked_sub(1)
+            });
     }
 }

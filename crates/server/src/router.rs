@@ -88,6 +88,11 @@ impl Router {
         self.deliver_all(server, account, &matches, publish, origin)
     }
 
+    /// Forgets every cached match: the router now publishes into another account.
+    pub fn reset_cache(&mut self) {
+        self.cache = MatchCache::new(MATCH_CACHE_ENTRIES_MAX);
+    }
+
     /// Queues bytes to one connection outside any subscription (protocol replies).
     pub fn send_to(&mut self, client: &Arc<ClientShared>, write: impl FnOnce(&mut Vec<u8>)) {
         if client.queue(usize::MAX, None, write) == Queued::NeedsFlush {

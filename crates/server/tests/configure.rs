@@ -275,3 +275,117 @@ fn websocket_mistakes_get_nats_server_errors() {
     let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");
     assert!(options.websocket.is_none());
 }
+
+#[test]
+fn accounts_sample() {
+    use natrium_server::account::config::{ExportKind, ImportKind, ResponseType};
+    let (options, warnings) = load_file(&sample("accounts.conf")).expect("accounts.conf");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let names: Vec<&str> = options.accounts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["ORDERS", "SHOP"]);
+    let orders = &options.accounts[0];
+    assert_eq!(orders.limits.max_connections, Some(100));
+    assert_eq!(orders.limits.max_subscriptions, Some(1000));
+    assert_eq!(orders.limits.max_payload, Some(65536));
+    let js = orders.jetstream.expect("JetStream for ORDERS");
+    assert_eq!((js.max_memory, js.max_storage), (64_000_000, 1_000_000_000));
+    assert_eq!((js.max_streams, js.max_consumers), (10, 100));
+    assert_eq!(orders.exports.len(), 2);
+    match &orders.exports[1].kind {
+        ExportKind::Service(service) => {
+            assert_eq!(service.response_type, ResponseType::Singleton);
+            assert_eq!(service.response_threshold, Duration::from_secs(5));
+        }
+        other => panic!("a service export, got {other:?}"),
+    }
+    assert_eq!(orders.exports[1].accounts, Some(vec!["SHOP".to_string()]));
+    let shop = &options.accounts[1];
+    assert_eq!(shop.jetstream, Some(Default::default()));
+    assert!(
+        matches!(&shop.imports[0].kind, ImportKind::Stream { to: Some(to), .. } if to == "shop.orders.>")
+    );
+    assert_eq!(shop.imports[0].local_subject(), "shop.orders.>");
+    assert!(matches!(&shop.imports[1].kind, ImportKind::Service { to, .. } if to == "lookup"));
+    // Account users join the authorization users, each bound to its account.
+    let users: Vec<(&str, Option<&str>)> = options
+        .auth
+        .users
+        .iter()
+        .map(|u| (u.username.as_str(), u.account.as_deref()))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("admin", None),
+            ("orders", Some("ORDERS")),
+            ("shop", Some("SHOP"))
+        ]
+    );
+    assert_eq!(
+        options.jetstream_account_limits("ORDERS"),
+        None,
+        "JetStream is off"
+    );
+}
+
+/// nats-server's texts for broken `accounts` blocks (checked against 2.9.10 with `-t`).
+#[test]
+fn account_mistakes_get_nats_server_errors() {
+    for (text, expected) in [
+        ("accounts { A: 1 }\n", "Expected map entries for accounts"),
+        ("accounts { $G { } }\n", "\"$G\" is a Reserved Account"),
+        ("accounts [ A, B, A ]\n", "Duplicate Account Entry: A"),
+        ("accounts { A { foo: 1 } }\n", "unknown field \"foo\""),
+        ("accounts { A { max_connections: 1 } }\n", "unknown field \"max_connections\""),
+        (
+            "accounts { A { limits: { max_foo: 1 } } }\n",
+            "Unknown field \"max_foo\" parsing account limits",
+        ),
+        ("accounts { A { limits: 1 } }\n", "Expected account limits to be a map/struct, got 1"),
+        (
+            "accounts { A { jetstream: maybe } }\n",
+            "Expected 'enabled' or 'disabled' for string value, got 'maybe'",
+        ),
+        (
+            "accounts { A { jetstream: 5 } }\n",
+            "Expected map, bool or string to define JetStream, got int64",
+        ),
+        (
+            "accounts { A { jetstream: { max_mem: \"x\" } } }\n",
+            "Expected a parseable size for \"max_mem\", got x",
+        ),
+        (
+            "accounts { A { jetstream: { max_bytes: 5 } } }\n",
+            "Expected a parseable bool for \"max_bytes\", got 5",
+        ),
+        ("accounts { A { nkey: bad } }\n", "Not a valid public nkey for an account: \"bad\""),
+        (
+            "authorization { user: x, password: y }\naccounts { A { users: [{user: a}] } }\n",
+            "Can not have a single user/pass and accounts",
+        ),
+        (
+            "authorization { token: t }\naccounts { A { users: [{user: a}] } }\n",
+            "Can not have a token and accounts",
+        ),
+        (
+            "accounts { A { users: [{user: a}] }, B { users: [{user: a}] } }\n",
+            "Duplicate user \"a\" detected",
+        ),
+        (
+            "authorization { users: [{user: a}] }\naccounts { A { users: [{user: a}] } }\n",
+            "Duplicate user \"a\" detected",
+        ),
+        (
+            "accounts { A { users: [{user: a}] } }\nno_auth_user: b\n",
+            "no_auth_user: \"b\" not present as user in authorization block or account configuration",
+        ),
+        ("system_account: 5\n", "system account name must be a string"),
+    ] {
+        check_error(text, expected);
+    }
+    let (options, _) =
+        load_text("accounts { A { users: [{user: a}] } }\nno_auth_user: a\nsystem_account: A\n")
+            .expect("an account user may be the no_auth_user");
+    assert_eq!(options.auth.no_auth_user.as_deref(), Some("a"));
+    assert_eq!(options.system_account_name(), Some("A"));
+}

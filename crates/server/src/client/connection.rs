@@ -38,7 +38,7 @@ pub(crate) struct Connection {
     /// The server options as of the last read batch (reloads take effect between batches).
     pub(super) options: Arc<Options>,
     options_generation: u64,
-    limits: ParserLimits,
+    pub(super) limits: ParserLimits,
     pub(super) trace: bool,
     /// Counters accumulated over a read batch, published once at its end.
     pub(super) batch_in_msgs: u64,
@@ -47,6 +47,10 @@ pub(crate) struct Connection {
     pub(super) auth: ReaderAuth,
     /// The user name or nkey the client authenticated as, for `/connz`.
     pub(super) authed_user: String,
+    /// Subscriptions allowed: the smaller of the server's and the account's limit.
+    pub(super) max_subscriptions: Option<usize>,
+    /// Set at the first PING after CONNECT (see `send_info_after_first_pong`).
+    pub(super) first_pong_sent: bool,
 }
 
 /// Serves one accepted socket until it closes.
@@ -81,13 +85,12 @@ async fn serve(
 ) {
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let label = format!("{peer} - cid:{id}");
-    let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
         id,
         peer,
         label.clone(),
         Some(Arc::clone(&socket)),
-        account_name,
+        Arc::clone(server.global_account()),
     ));
     if upgraded.is_some() {
         shared.websocket.store(true, Ordering::Relaxed);
@@ -133,13 +136,9 @@ async fn serve(
             let reason = if admitted {
                 let mut connection =
                     Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
-                connection
-                    .account
-                    .stats
-                    .total_connections
-                    .fetch_add(1, Ordering::Relaxed);
                 let reason = connection.read_loop(&mut reader).await;
                 final_subscriptions = connection.remove_all_subscriptions();
+                connection.account.remove_connection();
                 reason
             } else {
                 error!("{label} - maximum connections exceeded");
@@ -175,8 +174,11 @@ impl Connection {
         let trace = options.trace;
         let router = Router::new(server.seed_for(shared.id));
         let auth = ReaderAuth::start(&server, &shared);
-        Connection {
-            account: Arc::clone(&server.global_account),
+        // Every client starts in `$G`, which has no limits, as in nats-server.
+        let account = Arc::clone(server.global_account());
+        account.try_add_connection();
+        let mut connection = Connection {
+            account,
             server,
             shared,
             label: label.into(),
@@ -190,7 +192,11 @@ impl Connection {
             batch_in_bytes: 0,
             auth,
             authed_user: String::new(),
-        }
+            max_subscriptions: None,
+            first_pong_sent: false,
+        };
+        connection.apply_account_limits();
+        connection
     }
 
     async fn read_loop(&mut self, reader: &mut Reader) -> CloseReason {
@@ -258,7 +264,7 @@ impl Connection {
         self.options_generation = generation;
         self.options = self.server.options();
         self.limits.max_control_line = self.options.max_control_line;
-        self.limits.max_payload = self.options.max_payload;
+        self.apply_account_limits();
         self.trace = self.options.trace;
     }
 
@@ -323,7 +329,10 @@ impl Connection {
                 sid,
             } => self.process_sub(subject, queue, sid),
             ClientOp::Unsubscribe { sid, max } => self.process_unsub(sid, max),
-            ClientOp::Ping => self.send(encode::PONG),
+            ClientOp::Ping => {
+                self.send(encode::PONG);
+                self.send_info_after_first_pong();
+            }
             ClientOp::Pong => {
                 self.shared.pings_outstanding.store(0, Ordering::Relaxed);
                 self.shared.note_pong();
@@ -424,9 +433,11 @@ impl Connection {
         if !self.subscribe_permitted(subject, queue, sid) {
             return;
         }
-        let max = self.options.max_subscriptions;
         let mut subscriptions = self.shared.subscriptions.lock();
-        if max > 0 && subscriptions.len() >= max {
+        if let Some(max) = self
+            .max_subscriptions
+            .filter(|&max| subscriptions.len() >= max)
+        {
             subscriptions.retain(|_, sub| !sub.removed.load(Ordering::Acquire));
             if subscriptions.len() >= max {
                 drop(subscriptions);

@@ -3,6 +3,7 @@
 //! The reader parses ops straight out of its read buffer and routes each publish to
 //! the subscribers' outbound buffers; the writer drains its own outbound buffer.
 
+mod account;
 mod auth;
 mod close;
 mod connection;

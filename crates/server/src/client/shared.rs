@@ -6,6 +6,7 @@
 
 use super::auth::SharedAuthz;
 use super::CloseReason;
+use crate::account::Account;
 use crate::jetstream::InternalSink;
 use crate::subscription::SubscriptionRef;
 use parking_lot::Mutex;
@@ -88,8 +89,8 @@ pub struct ClientShared {
     pub start: SystemTime,
     /// When the connection was accepted (monotonic, for round-trip times).
     start_instant: Instant,
-    /// The account the client is bound to.
-    pub account_name: Arc<str>,
+    /// The account the client is bound to: `$G` until CONNECT binds it to its user's.
+    account: Mutex<Arc<Account>>,
     /// Name, language and version from CONNECT.
     identity: Mutex<Arc<ClientIdentity>>,
     /// Messages received from this client; added once per read batch.
@@ -120,7 +121,7 @@ impl ClientShared {
         peer: SocketAddr,
         label: String,
         socket: Option<Arc<TcpStream>>,
-        account_name: Arc<str>,
+        account: Arc<Account>,
     ) -> Self {
         ClientShared {
             id,
@@ -146,7 +147,7 @@ impl ClientShared {
             socket: Mutex::new(socket),
             start: SystemTime::now(),
             start_instant: Instant::now(),
-            account_name,
+            account: Mutex::new(account),
             identity: Mutex::new(Arc::new(ClientIdentity::default())),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
@@ -162,12 +163,25 @@ impl ClientShared {
 
     /// A connection with no socket whose messages go to `sink`: the server's own subscriber
     /// in one account.
-    pub(crate) fn new_internal(id: u64, account_name: Arc<str>, sink: InternalSink) -> Self {
+    pub(crate) fn new_internal(id: u64, account: Arc<Account>, sink: InternalSink) -> Self {
         let peer = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut client =
-            ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account_name);
+        let mut client = ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account);
         client.internal = Some(sink);
         client
+    }
+
+    /// The account the client is bound to.
+    pub fn account(&self) -> Arc<Account> {
+        Arc::clone(&self.account.lock())
+    }
+
+    /// The name of the account the client is bound to.
+    pub fn account_name(&self) -> Arc<str> {
+        self.account.lock().name.as_str().into()
+    }
+
+    pub(crate) fn set_account(&self, account: Arc<Account>) {
+        *self.account.lock() = account;
     }
 
     /// Name, language and version from CONNECT.

@@ -112,8 +112,8 @@ impl InternalClients {
             let account = self.server.lookup_account(account_name)?;
             let id = self.server.next_client_id.fetch_add(1, Ordering::Relaxed);
             let name: Arc<str> = account_name.into();
-            let sink = InternalSink::new(Arc::clone(&name), Arc::clone(&self.inbox));
-            let shared = Arc::new(ClientShared::new_internal(id, name, sink));
+            let sink = InternalSink::new(name, Arc::clone(&self.inbox));
+            let shared = Arc::new(ClientShared::new_internal(id, Arc::clone(&account), sink));
             let seed = self.server.seed_for(id);
             self.by_account.insert(
                 account_name.to_string(),
