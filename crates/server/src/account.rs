@@ -1,7 +1,9 @@
 //! Accounts: the unit of isolation. Every client is bound to one and routes within it.
 
 pub mod config;
+pub(crate) mod imports;
 mod registry;
+pub(crate) mod responses;
 pub(crate) mod transform;
 
 pub use config::AccountConfig;
@@ -10,13 +12,20 @@ pub(crate) use registry::Accounts;
 use crate::subscription::SubscriptionRef;
 use natrium_sublist::Sublist;
 use parking_lot::RwLock;
+use responses::Responses;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The name of the default (global) account.
 pub const GLOBAL_ACCOUNT: &str = "$G";
 
+/// Ids of accounts, unique for the process (routers key their caches by them).
+static NEXT_ACCOUNT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// An account and the interest of its clients.
 pub struct Account {
+    /// Unique for the process.
+    pub id: u64,
     /// The account name.
     pub name: String,
     /// Every subscription of the account's clients.
@@ -27,6 +36,8 @@ pub struct Account {
     limits: RwLock<config::AccountLimits>,
     /// Client connections bound to the account now.
     connections: AtomicUsize,
+    /// Where answers to the requests its service exports received go back to.
+    pub(crate) responses: Responses,
 }
 
 /// An account's traffic counters, added to once per read batch (never per message).
@@ -49,12 +60,17 @@ pub struct AccountStats {
 impl Account {
     /// Creates an account with no subscriptions and no limits.
     pub fn new(name: &str) -> Self {
+        // A per-process random seed: reply prefixes differ between accounts and runs.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write(name.as_bytes());
         Account {
+            id: NEXT_ACCOUNT_ID.fetch_add(1, Ordering::Relaxed),
             name: name.to_string(),
             sublist: Sublist::new(),
             stats: AccountStats::default(),
             limits: RwLock::new(config::AccountLimits::default()),
             connections: AtomicUsize::new(0),
+            responses: Responses::new(hasher.finish()),
         }
     }
 

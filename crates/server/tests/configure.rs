@@ -389,3 +389,139 @@ fn account_mistakes_get_nats_server_errors() {
     assert_eq!(options.auth.no_auth_user.as_deref(), Some("a"));
     assert_eq!(options.system_account_name(), Some("A"));
 }
+
+/// Broken links between accounts, refused at load with nats-server's texts (checked against
+/// 2.9.10 with `-t`): nats-server reports them at the `accounts` key.
+#[test]
+fn import_mistakes_get_nats_server_errors() {
+    let exporting = |exports: &str, imports: &str| {
+        format!("accounts {{\n  A {{ exports: [{exports}] }}\n  B {{ imports: [{imports}] }}\n  C {{}}\n}}\n")
+    };
+    for (text, expected) in [
+        (
+            exporting(r#"{stream: "foo.>", accounts: [C]}"#, r#"{stream: {account: A, subject: "foo.>"}}"#),
+            ".conf:1:1: Error adding stream import \"foo.>\": stream import not authorized",
+        ),
+        (
+            exporting("", r#"{stream: {account: A, subject: "foo.>"}}"#),
+            "Error adding stream import \"foo.>\": stream import not authorized",
+        ),
+        (
+            exporting(r#"{service: "req.>"}"#, r#"{service: {account: A, subject: "other"}}"#),
+            "Error adding service import \"other\": service import not authorized",
+        ),
+        (
+            exporting(r#"{stream: "foo.>", accounts: [X]}"#, ""),
+            "\"X\" account not defined for stream export",
+        ),
+        (
+            exporting(r#"{service: "foo.>", accounts: [X]}"#, ""),
+            "\"X\" account not defined for service export",
+        ),
+        (
+            exporting("", r#"{stream: {account: Z, subject: "foo.>"}}"#),
+            "\"Z\" account not defined for stream import",
+        ),
+        (
+            exporting("", r#"{service: {account: Z, subject: "foo"}}"#),
+            "\"Z\" account not defined for service import",
+        ),
+        (
+            exporting(
+                r#"{service: "req.>"}"#,
+                r#"{service: {account: A, subject: "req.x"}, to: "r"}, {service: {account: A, subject: "req.y"}, to: "r"}"#,
+            ),
+            "Duplicate service import subject \"r\", previously used in import for account \"A\", subject \"req.x\"",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, prefix: "p.*"}"#),
+            "Error adding stream import \"foo.*\": stream import prefix can not contain wildcard tokens",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, to: "bar"}"#),
+            "Error adding stream import \"foo.*\": failed to create mapping transform for stream import subject \"foo.*\" to \"bar\": invalid mapping destination: not using all of the token wildcard(s) in bar",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, to: "bar.*.*"}"#),
+            "failed to create mapping transform for stream import subject \"foo.*\" to \"bar.*.*\": invalid mapping destination: wildcard index out of range in $2: [2]",
+        ),
+        (
+            exporting(
+                r#"{stream: "foo.a"}"#,
+                r#"{stream: {account: A, subject: "foo.a"}}, {stream: {account: A, subject: "foo.a"}, to: x}"#,
+            ),
+            "Error adding stream import \"foo.a\": stream import already exists",
+        ),
+        (
+            exporting(r#"{stream: "foo.x.*", account_token_position: 2}"#, ""),
+            "Error adding stream export \"foo.x.*\": sublist: invalid subject",
+        ),
+        (
+            exporting(
+                r#"{stream: "foo.*", account_token_position: 2}"#,
+                r#"{stream: {account: A, subject: "foo.C"}}"#,
+            ),
+            "Error adding stream import \"foo.C\": stream import not authorized",
+        ),
+        (
+            "accounts {\n  A { exports: [{stream: \"foo\"}], imports: [{stream: {account: B, subject: \"foo\"}}] }\n  \
+             B { exports: [{stream: \"foo\"}], imports: [{stream: {account: A, subject: \"foo\"}}] }\n}\n"
+                .to_string(),
+            "Error adding stream import \"foo\": import forms a cycle",
+        ),
+        (
+            "accounts {\n  A { exports: [{service: \"foo\"}], imports: [{service: {account: B, subject: \"foo\"}}] }\n  \
+             B { exports: [{service: \"foo\"}], imports: [{service: {account: A, subject: \"foo\"}}] }\n}\n"
+                .to_string(),
+            "Error adding service import \"foo\": import forms a cycle",
+        ),
+        (
+            exporting(r#"{stream: "s", response_type: stream}"#, ""),
+            "Detected response directive on non-service",
+        ),
+        (
+            exporting(r#"{service: "s", response_type: often}"#, ""),
+            "Unknown response type: \"often\"",
+        ),
+        (
+            exporting(r#"{service: "s", response_threshold: "soon"}"#, ""),
+            "Expected response threshold to be a parseable time duration, got \"soon\"",
+        ),
+        (
+            exporting(r#"{service: "s", latency: {sampling: 200, subject: lat}}"#, ""),
+            "bad sampling percentage, should be 1-100",
+        ),
+        (
+            exporting(r#"{service: "s", latency: {sampling: 50}}"#, ""),
+            "Latency subject required, but missing",
+        ),
+        (
+            exporting("", r#"{stream: {account: A}}"#),
+            "Expect an account name and a subject",
+        ),
+        (
+            exporting("", r#"{stream: {account: A, subject: "x"}, prefix: p, to: q}"#),
+            "Stream import can not have a 'prefix' and a 'to' property",
+        ),
+        ("accounts { A { exports: 5 } }\n".to_string(), "Exports should be an array, got int64"),
+        ("accounts { A { imports: [\"x\"] } }\n".to_string(), "Import Items should be a map with type entry, got string"),
+    ] {
+        check_error(&text, expected);
+    }
+    let (options, _) = load_text(&exporting(
+        r#"{service: "s", latency: {sampling: "50%", subject: lat}}"#,
+        "",
+    ))
+    .expect("latency tracking");
+    assert!(format!("{:?}", options.accounts[0].exports[0]).contains("Percent(50)"));
+    check_error(
+        &format!(
+            "no_system_account: true\n{}",
+            exporting(
+                r#"{service: "s", latency: {sampling: 50, subject: lat}}"#,
+                ""
+            )
+        ),
+        "Error adding service latency sampling for \"s\": system account not setup",
+    );
+}

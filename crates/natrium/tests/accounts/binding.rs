@@ -47,6 +47,8 @@ async fn the_same_subject_in_two_accounts_never_crosses() {
                 .expect("message");
             got.push(String::from_utf8_lossy(&message.payload).into_owned());
         }
+        // Two publishers: their messages may interleave either way.
+        got.sort();
         assert_eq!(got, expected, "what {user} received");
         let extra = tokio::time::timeout(Duration::from_millis(200), subscriber.next()).await;
         assert!(

@@ -9,6 +9,7 @@
 mod common;
 
 mod binding;
+mod imports;
 
 use common::{within, TestServer};
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! message: a connection holds its account's `Arc`.
 
 use super::config::AccountConfig;
+use super::imports::InstalledImports;
 use super::{Account, GLOBAL_ACCOUNT};
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -12,6 +13,8 @@ use std::sync::Arc;
 pub(crate) struct Accounts {
     global: Arc<Account>,
     by_name: RwLock<HashMap<String, Arc<Account>>>,
+    /// The imports' forwarding subscriptions, replaced at each configuration.
+    imports: InstalledImports,
 }
 
 impl Accounts {
@@ -22,6 +25,7 @@ impl Accounts {
         Accounts {
             global,
             by_name: RwLock::new(by_name),
+            imports: InstalledImports::default(),
         }
     }
 
@@ -55,10 +59,11 @@ impl Accounts {
         accounts
     }
 
-    /// Creates the configured accounts that do not exist yet and puts every configured
-    /// account's limits in force. An existing account keeps its sublist and counters (a
-    /// reload with the same accounts leaves clients undisturbed); one the configuration no
-    /// longer names stays, without limits, for the clients still bound to it.
+    /// Creates the configured accounts that do not exist yet, puts every configured
+    /// account's limits in force and (re)installs the imports. An existing account keeps its
+    /// sublist and counters (a reload with the same accounts leaves clients undisturbed); one
+    /// the configuration no longer names stays, without limits, for the clients still bound
+    /// to it.
     pub fn configure(&self, configs: &[AccountConfig]) {
         for account in self.all() {
             if !configs.iter().any(|config| config.name == account.name) {
@@ -68,6 +73,7 @@ impl Accounts {
         for config in configs {
             self.get_or_create(&config.name).set_limits(config.limits);
         }
+        self.imports.install(self, configs);
     }
 }
 

@@ -17,5 +17,6 @@ mod writer;
 pub(crate) use auth::recheck_authorization;
 pub use close::CloseReason;
 pub(crate) use connection::{run_client, run_websocket_client};
+pub(crate) use shared::Internal;
 pub use shared::{ClientIdentity, ClientShared, Queued};
 pub(crate) use websocket::WebsocketListener;

@@ -6,6 +6,7 @@
 
 use super::auth::SharedAuthz;
 use super::CloseReason;
+use crate::account::imports::Forward;
 use crate::account::Account;
 use crate::jetstream::InternalSink;
 use crate::subscription::SubscriptionRef;
@@ -110,9 +111,17 @@ pub struct ClientShared {
     /// The client's subscriptions by sid. Only its own reader changes it (SUB/UNSUB),
     /// so the lock is contended only by monitoring.
     pub(crate) subscriptions: Mutex<HashMap<Box<[u8]>, SubscriptionRef>>,
-    /// Set for the server's own subscribers (JetStream): messages go to this in-process
-    /// sink instead of an outbound buffer.
-    pub(crate) internal: Option<InternalSink>,
+    /// Set for the server's own subscribers: messages go to JetStream's in-process sink, or
+    /// are forwarded to another account, instead of to an outbound buffer.
+    pub(crate) internal: Option<Internal>,
+}
+
+/// What the server's own subscribers do with a message.
+pub(crate) enum Internal {
+    /// JetStream's subscriber in one account: into its inbox.
+    Sink(InternalSink),
+    /// An import's subscriber: the router forwards the message to another account.
+    Forward(Forward),
 }
 
 impl ClientShared {
@@ -166,7 +175,16 @@ impl ClientShared {
     pub(crate) fn new_internal(id: u64, account: Arc<Account>, sink: InternalSink) -> Self {
         let peer = SocketAddr::from(([0, 0, 0, 0], 0));
         let mut client = ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account);
-        client.internal = Some(sink);
+        client.internal = Some(Internal::Sink(sink));
+        client
+    }
+
+    /// A connection with no socket whose matches the router forwards as `forward` says: an
+    /// import's subscriber in `account`.
+    pub(crate) fn new_forwarder(id: u64, account: Arc<Account>, forward: Forward) -> Self {
+        let peer = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut client = ClientShared::new(id, peer, format!("import - cid:{id}"), None, account);
+        client.internal = Some(Internal::Forward(forward));
         client
     }
 
@@ -312,8 +330,10 @@ impl ClientShared {
     pub fn flush(&self) {
         self.flush_pending.store(false, Ordering::Release);
         match &self.internal {
-            Some(sink) => sink.wake(),
             None => self.wake_writer.notify_one(),
+            Some(Internal::Sink(sink)) => sink.wake(),
+            // Nothing is ever queued to a forwarder.
+            Some(Internal::Forward(_)) => {}
         }
     }
 

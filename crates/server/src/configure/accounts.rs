@@ -84,7 +84,12 @@ pub(super) fn parse(
     }
     // As nats-server: exports and imports are linked only when every account read cleanly.
     if errors.is_empty() {
-        links::check(&accounts, no_system_account, &value.position, &mut errors);
+        links::check(
+            &accounts,
+            no_system_account,
+            &entry.key_position,
+            &mut errors,
+        );
     }
     if errors.is_empty() {
         Ok(accounts)
