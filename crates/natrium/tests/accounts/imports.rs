@@ -241,3 +241,75 @@ async fn a_service_nobody_answers_times_out() {
         .expect_err("nobody answers");
     assert_eq!(error.kind(), async_nats::RequestErrorKind::TimedOut);
 }
+
+/// A stream in the importer stores what a stream import brings in, and a service import
+/// reaches another account's JetStream API (nats-server's usual way to share a stream).
+#[tokio::test]
+async fn imports_feed_and_reach_jetstream_in_other_accounts() {
+    let store = tempfile::tempdir().expect("store directory");
+    let config = Config::new(&format!(
+        r#"
+jetstream {{ store_dir: "{}" }}
+accounts {{
+  A {{
+    users: [{{user: a, password: a}}]
+    exports: [{{stream: "events.>"}}, {{service: "$JS.API.STREAM.INFO.*"}}]
+  }}
+  B {{
+    users: [{{user: b, password: b}}]
+    jetstream: enabled
+    imports: [{{stream: {{account: A, subject: "events.>"}}, to: "copied.>"}}]
+    exports: [{{service: "$JS.API.STREAM.INFO.*"}}]
+  }}
+  C {{
+    users: [{{user: c, password: c}}]
+    imports: [{{service: {{account: B, subject: "$JS.API.STREAM.INFO.COPIES"}}, to: "copies.info"}}]
+  }}
+}}
+"#,
+        store.path().display()
+    ));
+    let server = start(&config, &[]).await;
+    let b = login(&server, "b").await;
+    let js = async_nats::jetstream::new(b.clone());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "COPIES".into(),
+        subjects: vec!["copied.>".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("stream in B");
+    let a = login(&server, "a").await;
+    for n in 0..3 {
+        a.publish(format!("events.{n}"), "e".into())
+            .await
+            .expect("publish");
+    }
+    a.flush().await.expect("flush");
+    within("the imported messages are stored", async {
+        loop {
+            let mut stream = js.get_stream("COPIES").await.expect("stream");
+            if stream.info().await.expect("info").state.messages == 3 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let message = js
+        .get_stream("COPIES")
+        .await
+        .expect("stream")
+        .get_raw_message(1)
+        .await
+        .expect("first message");
+    assert_eq!(message.subject.as_str(), "copied.0");
+
+    let c = login(&server, "c").await;
+    let answer = within("C asks B's JetStream", c.request("copies.info", "".into()))
+        .await
+        .expect("an answer");
+    let info: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    assert_eq!(info["config"]["name"], "COPIES", "{info}");
+    assert_eq!(info["state"]["messages"], 3, "{info}");
+}
