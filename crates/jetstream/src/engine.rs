@@ -106,13 +106,23 @@ impl<P: StoreProvider> JetStream<P> {
 
     /// Enables JetStream for an account, recovering the streams its provider holds.
     pub fn enable_account(&mut self, account: &str) -> Result<(), StoreError> {
+        self.enable_account_with_limits(account, self.config.default_account_limits)
+    }
+
+    /// Enables JetStream for an account with its own limits (nats-server's per-account
+    /// `jetstream {}` block), recovering the streams its provider holds.
+    pub fn enable_account_with_limits(
+        &mut self,
+        account: &str,
+        limits: AccountLimits,
+    ) -> Result<(), StoreError> {
         if self.accounts.contains_key(account) {
             return Ok(());
         }
         let provider = (self.make_provider)(account)?;
         let mut api = JetStreamApi::new(
             provider,
-            self.config.default_account_limits,
+            limits,
             self.config.server_limits,
             self.config.domain.clone(),
         )

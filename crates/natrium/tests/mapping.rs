@@ -220,3 +220,37 @@ fn weights_over_100_are_a_config_error() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn each_account_maps_with_its_own_table() {
+    let config = ConfigFile::new(
+        r#"
+accounts {
+  A { users: [ { user: a, password: a } ], mappings { "orders.*": "a.orders.$1" } }
+  B { users: [ { user: b, password: b } ] }
+}
+"#,
+    );
+    let server = TestServer::start_with(&["-c", config.arg()]).await;
+    let login = |user: &str| {
+        async_nats::ConnectOptions::with_user_and_password(user.to_string(), user.to_string())
+    };
+    let a = server.connect_with(login("a")).await;
+    let b = server.connect_with(login("b")).await;
+    let mut a_mapped = a.subscribe("a.orders.*").await.unwrap();
+    let mut b_plain = b.subscribe("orders.*").await.unwrap();
+    settle(&a).await;
+    settle(&b).await;
+    publish_many(&a, "orders.new", 3).await;
+    publish_many(&b, "orders.new", 2).await;
+    assert_eq!(
+        count_received(&mut a_mapped).await,
+        3,
+        "A's mapping applies"
+    );
+    assert_eq!(
+        count_received(&mut b_plain).await,
+        2,
+        "B has no mappings, and A's mapped messages stay in A"
+    );
+}

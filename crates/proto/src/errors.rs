@@ -18,6 +18,9 @@ pub const INVALID_PUBLISH_SUBJECT: &str = "Invalid Publish Subject";
 pub const MAX_SUBSCRIPTIONS_EXCEEDED: &str = "maximum subscriptions exceeded";
 /// `-ERR 'maximum connections exceeded'`: over `max_connections`; closes.
 pub const MAX_CONNECTIONS_EXCEEDED: &str = "maximum connections exceeded";
+/// `-ERR 'maximum account active connections exceeded'`: the user's account is at its
+/// `max_connections`; closes.
+pub const MAX_ACCOUNT_CONNECTIONS_EXCEEDED: &str = "maximum account active connections exceeded";
 /// `-ERR 'Stale Connection'`: too many PINGs unanswered; closes.
 pub const STALE_CONNECTION: &str = "Stale Connection";
 /// `-ERR 'Authorization Violation'`: failed authentication; closes.

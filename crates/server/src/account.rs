@@ -1,17 +1,33 @@
 //! Accounts: the unit of isolation. Every client is bound to one and routes within it.
 
+pub mod config;
+pub(crate) mod imports;
+mod registry;
+pub(crate) mod responses;
+pub(crate) mod transform;
+
+pub use config::AccountConfig;
+pub(crate) use registry::Accounts;
+
 use crate::subscription::SubscriptionRef;
 use natrium_subject::mapping::Mappings;
 use natrium_sublist::Sublist;
 use parking_lot::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use responses::Responses;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The name of the default (global) account.
 pub const GLOBAL_ACCOUNT: &str = "$G";
 
+/// Ids of accounts, unique for the process (routers key their caches by them).
+static NEXT_ACCOUNT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// An account and the interest of its clients.
 pub struct Account {
+    /// Unique for the process.
+    pub id: u64,
     /// The account name.
     pub name: String,
     /// Every subscription of the account's clients.
@@ -23,6 +39,12 @@ pub struct Account {
     mappings: RwLock<Option<Arc<Mappings>>>,
     /// Bumped whenever `mappings` is replaced: readers look at it once per read batch.
     mappings_generation: AtomicU64,
+    /// The configured limits; replaced on reload, read when a client binds.
+    limits: RwLock<config::AccountLimits>,
+    /// Client connections bound to the account now.
+    connections: AtomicUsize,
+    /// Where answers to the requests its service exports received go back to.
+    pub(crate) responses: Responses,
 }
 
 /// An account's traffic counters, added to once per read batch (never per message).
@@ -43,14 +65,21 @@ pub struct AccountStats {
 }
 
 impl Account {
-    /// Creates an account with no subscriptions.
+    /// Creates an account with no subscriptions and no limits.
     pub fn new(name: &str) -> Self {
+        // A per-process random seed: reply prefixes differ between accounts and runs.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write(name.as_bytes());
         Account {
+            id: NEXT_ACCOUNT_ID.fetch_add(1, Ordering::Relaxed),
             name: name.to_string(),
             sublist: Sublist::new(),
             stats: AccountStats::default(),
             mappings: RwLock::new(None),
             mappings_generation: AtomicU64::new(0),
+            limits: RwLock::new(config::AccountLimits::default()),
+            connections: AtomicUsize::new(0),
+            responses: Responses::new(hasher.finish()),
         }
     }
 
@@ -69,5 +98,45 @@ impl Account {
     /// Changes whenever the mappings are replaced.
     pub fn mappings_generation(&self) -> u64 {
         self.mappings_generation.load(Ordering::Acquire)
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> config::AccountLimits {
+        *self.limits.read()
+    }
+
+    /// Puts `limits` in force for clients that bind (or refresh their options) from now on.
+    pub fn set_limits(&self, limits: config::AccountLimits) {
+        *self.limits.write() = limits;
+    }
+
+    /// Client connections bound to the account now.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more client unless the account is at its `max_connections` (nats-server's
+    /// `MaxTotalConnectionsReached`, checked before the client joins).
+    pub(crate) fn try_add_connection(&self) -> bool {
+        let limit = self.limits().max_connections;
+        let admitted = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                limit.is_none_or(|max| count < max).then_some(count + 1)
+            })
+            .is_ok();
+        if admitted {
+            self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    /// Counts one client fewer.
+    pub(crate) fn remove_connection(&self) {
+        let _ = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                count.checked_sub(1)
+            });
     }
 }

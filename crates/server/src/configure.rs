@@ -4,6 +4,7 @@
 //! its aliases) in [`apply_entry`], a flag in the binary's `cli.rs` if nats-server has one,
 //! and a line in `reload.rs` saying whether it may change on reload.
 
+mod accounts;
 mod jetstream;
 pub mod mappings;
 mod tls;
@@ -52,6 +53,13 @@ pub fn apply(options: &mut Options, root: &Value) -> Result<Vec<String>, LoadErr
             errors.push(message);
         }
     }
+    // After every other key: imports check `no_system_account`, wherever it is written.
+    if let Some(entry) = map.entry_ignore_case("accounts") {
+        match accounts::parse(entry, options.no_system_account) {
+            Ok(parsed) => options.accounts = parsed,
+            Err(list) => errors.extend(list),
+        }
+    }
     // The auth crate reads `authorization` and `no_auth_user` together: one may name a user
     // the other defines.
     match natrium_auth::parse_auth_config(root) {
@@ -73,7 +81,6 @@ pub fn apply(options: &mut Options, root: &Value) -> Result<Vec<String>, LoadErr
 /// Keys nats-server knows that Natrium does not implement yet; refused rather than ignored,
 /// so nobody runs believing a feature is on.
 const NOT_YET_SUPPORTED: &[&str] = &[
-    "accounts",
     "cluster",
     "gateway",
     "leaf",
@@ -81,7 +88,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "mqtt",
     "operator",
     "resolver",
-    "system_account",
 ];
 
 fn apply_entry(
@@ -167,6 +173,17 @@ fn apply_entry(
         "store_dir" | "storedir" => jetstream::set_store_dir(&mut options.jetstream, value)?,
         // Read as a whole by `natrium_auth::parse_auth_config` in `apply`.
         "authorization" | "no_auth_user" => {}
+        // Read in `apply` once the other keys are known.
+        "accounts" => {}
+        "system_account" | "system" => {
+            let name = value
+                .as_str()
+                .map_err(|_| format!("{}: system account name must be a string", value.position))?;
+            options.system_account = Some(name.to_string());
+        }
+        "no_system_account" | "no_system" | "no_sys_acc" => {
+            options.no_system_account = value.as_bool().map_err(text)?
+        }
         "tls" => options.tls = Some(tls::parse_tls(entry, warnings)?),
         "websocket" | "ws" => options.websocket = websocket::parse(entry, warnings)?,
         "mappings" | "maps" => {

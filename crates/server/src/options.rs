@@ -1,7 +1,9 @@
 //! Server options with nats-server's defaults; the CLI and (later) the config file fill them.
 
+use crate::account::AccountConfig;
 use crate::tls::TlsOptions;
 use natrium_auth::AuthConfig;
+use natrium_jetstream::api::types::AccountLimits as JetStreamAccountLimits;
 use natrium_subject::mapping::Mappings;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +18,9 @@ pub const DEFAULT_MAX_CONTROL_LINE: usize = 4096;
 pub const DEFAULT_MAX_PENDING: usize = 64 * 1024 * 1024;
 /// The default most connections (64 K).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64 * 1024;
+
+/// nats-server's `DEFAULT_SYSTEM_ACCOUNT`.
+pub const SYSTEM_ACCOUNT: &str = "$SYS";
 
 /// Where the client listener binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +100,13 @@ pub struct Options {
     pub websocket: Option<WebsocketOptions>,
     /// The top-level `mappings {}` block: the global account's subject mappings.
     pub mappings: Mappings,
+    /// The `accounts {}` block (their users are in `auth`, each with its account's name).
+    pub accounts: Vec<AccountConfig>,
+    /// `system_account`: the account named for the server's own traffic; `None` means the
+    /// default (`$SYS`, unless `no_system_account`).
+    pub system_account: Option<String>,
+    /// `no_system_account`: run without a system account.
+    pub no_system_account: bool,
 }
 
 /// nats-server's handshake timeout is none by default; Natrium bounds a silent upgrade by
@@ -190,11 +202,44 @@ impl Default for Options {
             jetstream: JetStreamOptions::default(),
             websocket: None,
             mappings: Mappings::new(),
+            accounts: Vec::new(),
+            system_account: None,
+            no_system_account: false,
         }
     }
 }
 
 impl Options {
+    /// The JetStream limits of the account called `name`, if JetStream is on for it: with no
+    /// configured accounts `$G` has it (with no limits), else the accounts whose `jetstream`
+    /// says so, as nats-server's `enableJetStreamAccounts` decides.
+    pub fn jetstream_account_limits(&self, name: &str) -> Option<JetStreamAccountLimits> {
+        if !self.jetstream.enabled {
+            return None;
+        }
+        let others = self
+            .accounts
+            .iter()
+            .any(|a| Some(a.name.as_str()) != self.system_account_name());
+        if !others {
+            return (name == crate::account::GLOBAL_ACCOUNT).then(JetStreamAccountLimits::default);
+        }
+        self.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.jetstream)
+    }
+
+    /// The system account's name: `system_account`, else an account named `$SYS` if one is
+    /// configured or none is to be created (`no_system_account`), as nats-server decides.
+    pub fn system_account_name(&self) -> Option<&str> {
+        if let Some(name) = self.system_account.as_deref() {
+            return Some(name);
+        }
+        let configured = self.accounts.iter().any(|a| a.name == SYSTEM_ACCOUNT);
+        (configured || !self.no_system_account).then_some(SYSTEM_ACCOUNT)
+    }
+
     /// The auth timeout in force: the configured one, else nats-server's
     /// `getDefaultAuthTimeout` (the TLS timeout plus 1 s with TLS, else 2 s).
     pub fn effective_auth_timeout(&self) -> Duration {

@@ -6,7 +6,7 @@ use crate::options::Options;
 /// Checks that `new` differs from `old` only in options nats-server can change live; the
 /// error names the first one that cannot, in nats-server's words and field names.
 pub fn check_reloadable(old: &Options, new: &Options) -> Result<(), String> {
-    let fixed: [(&str, String, String); 10] = [
+    let fixed: [(&str, String, String); 12] = [
         ("Host", old.host.clone(), new.host.clone()),
         ("Port", format!("{:?}", old.port), format!("{:?}", new.port)),
         (
@@ -44,6 +44,16 @@ pub fn check_reloadable(old: &Options, new: &Options) -> Result<(), String> {
             "HTTPBasePath",
             old.http_base_path.clone(),
             new.http_base_path.clone(),
+        ),
+        (
+            "SystemAccount",
+            old.system_account.clone().unwrap_or_default(),
+            new.system_account.clone().unwrap_or_default(),
+        ),
+        (
+            "NoSystemAccount",
+            old.no_system_account.to_string(),
+            new.no_system_account.to_string(),
         ),
     ];
     for (field, before, after) in fixed {

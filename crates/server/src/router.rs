@@ -3,10 +3,13 @@
 //! JetStream), pick one member per queue group, and wake every writer once per batch.
 //!
 //! A client's reader owns one `Router`; so does each internal publisher (JetStream's thread).
-//! Nothing here awaits, so the same code serves tokio tasks and plain threads.
+//! Nothing here awaits, so the same code serves tokio tasks and plain threads. Imports
+//! (`forward.rs`) route a matched message on into another account with the same router.
+
+mod forward;
 
 use crate::account::Account;
-use crate::client::{ClientShared, Queued};
+use crate::client::{ClientShared, Internal, Queued};
 use crate::server::{ServerState, ServerStats};
 use crate::subscription::{Claim, SubscriptionRef};
 use natrium_proto::encode::{self, Decimal};
@@ -44,6 +47,9 @@ pub(crate) struct Router {
     /// Messages and bytes delivered during this batch, published once at its end.
     out_msgs: u64,
     out_bytes: u64,
+    /// Imports: how deep the current forwarding goes, reused subject buffers, and match
+    /// caches of the other accounts messages were forwarded into.
+    forwarding: forward::Forwarding,
 }
 
 impl Router {
@@ -56,6 +62,7 @@ impl Router {
             rng: seed | 1,
             out_msgs: 0,
             out_bytes: 0,
+            forwarding: forward::Forwarding::default(),
         }
     }
 
@@ -71,7 +78,7 @@ impl Router {
         origin: Origin,
     ) -> bool {
         let matches = self.cache.lookup(&account.sublist, deliver_subject);
-        self.deliver_all(server, account, &matches, publish, origin)
+        self.deliver_all(server, account, &matches, deliver_subject, publish, origin)
     }
 
     /// Like [`route`](Self::route) without the match cache: for subjects seen once (reply
@@ -85,7 +92,12 @@ impl Router {
         origin: Origin,
     ) -> bool {
         let (matches, _) = account.sublist.match_subject(deliver_subject);
-        self.deliver_all(server, account, &matches, publish, origin)
+        self.deliver_all(server, account, &matches, deliver_subject, publish, origin)
+    }
+
+    /// Forgets every cached match: the router now publishes into another account.
+    pub fn reset_cache(&mut self) {
+        self.cache = MatchCache::new(MATCH_CACHE_ENTRIES_MAX);
     }
 
     /// Queues bytes to one connection outside any subscription (protocol replies).
@@ -121,12 +133,13 @@ impl Router {
         server: &ServerState,
         account: &Account,
         matches: &MatchResult<SubscriptionRef>,
+        deliver_subject: &[u8],
         publish: &Publish<'_>,
         origin: Origin,
     ) -> bool {
         let mut delivered = false;
         for sub in &matches.plain {
-            delivered |= self.deliver(server, account, sub, publish, origin);
+            delivered |= self.deliver(server, account, sub, deliver_subject, publish, origin);
         }
         for group in &matches.queues {
             let members = &group.members;
@@ -134,7 +147,7 @@ impl Router {
             // Try members from a random start until one takes it (others may be closed).
             for offset in 0..members.len() {
                 let member = &members[(start + offset) % members.len()];
-                if self.deliver(server, account, member, publish, origin) {
+                if self.deliver(server, account, member, deliver_subject, publish, origin) {
                     delivered = true;
                     break;
                 }
@@ -143,12 +156,14 @@ impl Router {
         delivered
     }
 
-    /// Copies the message into one subscriber's outbound buffer.
+    /// Copies the message into one subscriber's outbound buffer (or forwards it, for an
+    /// import's subscriber).
     fn deliver(
         &mut self,
         server: &ServerState,
         account: &Account,
         sub: &SubscriptionRef,
+        deliver_subject: &[u8],
         publish: &Publish<'_>,
         origin: Origin,
     ) -> bool {
@@ -164,11 +179,14 @@ impl Router {
             return false;
         }
         let queued = match &client.internal {
-            Some(sink) => {
+            None => queue_message(client, sub, claim, publish, origin.max_pending),
+            Some(Internal::Sink(sink)) => {
                 sub.delivered.fetch_add(1, Ordering::Relaxed);
                 sink.deliver(client, publish)
             }
-            None => queue_message(client, sub, claim, publish, origin.max_pending),
+            Some(Internal::Forward(forward)) => {
+                return self.forward(server, forward, deliver_subject, publish, origin)
+            }
         };
         if claim == Claim::Last {
             remove_subscription(account, sub, origin.trace);

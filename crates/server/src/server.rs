@@ -1,6 +1,6 @@
 //! The server: shared state, the client listener and shutdown.
 
-use crate::account::{Account, GLOBAL_ACCOUNT};
+use crate::account::{Account, Accounts, GLOBAL_ACCOUNT};
 use crate::client::{
     run_client, run_websocket_client, ClientShared, CloseReason, WebsocketListener,
 };
@@ -72,7 +72,8 @@ pub(crate) struct ServerState {
     pub server_id: String,
     pub server_name: String,
     pub port: u16,
-    pub global_account: Arc<Account>,
+    /// Every account by name; connections hold their own's `Arc`.
+    pub accounts: Accounts,
     pub stats: ServerStats,
     pub next_client_id: AtomicU64,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
@@ -135,8 +136,20 @@ impl ServerState {
         ldm: bool,
         nonce: Option<&str>,
     ) -> Vec<u8> {
+        let info = self.client_info(client_id, peer, ldm, nonce);
+        serde_json::to_vec(&info).unwrap_or_default()
+    }
+
+    /// The INFO for one connection, for callers that adjust a field before sending it.
+    pub fn client_info(
+        &self,
+        client_id: u64,
+        peer: &SocketAddr,
+        ldm: bool,
+        nonce: Option<&str>,
+    ) -> ServerInfo {
         let options = self.options();
-        let info = ServerInfo {
+        ServerInfo {
             server_id: self.server_id.clone(),
             server_name: self.server_name.clone(),
             version: NATS_COMPATIBLE_VERSION.to_string(),
@@ -163,8 +176,7 @@ impl ServerState {
             nonce: nonce.map(str::to_string),
             connect_urls: Vec::new(),
             ldm,
-        };
-        serde_json::to_vec(&info).unwrap_or_default()
+        }
     }
 
     /// Sends a fresh INFO to every client that accepts updates (protocol 1).
@@ -208,7 +220,12 @@ impl ServerState {
 
     /// The account called `name`, if it exists.
     pub fn lookup_account(&self, name: &str) -> Option<Arc<Account>> {
-        (name == self.global_account.name).then(|| Arc::clone(&self.global_account))
+        self.accounts.lookup(name)
+    }
+
+    /// `$G`, the account of clients whose user names no other.
+    pub fn global_account(&self) -> &Arc<Account> {
+        self.accounts.global()
     }
 }
 
@@ -296,14 +313,15 @@ impl Server {
             None => None,
         };
         let authenticator = prepare_authenticator(&options)?;
+        check_system_account(&options)?;
+        let accounts = Accounts::new();
+        accounts.configure(&options.accounts, &options.mappings);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x5EED);
         let started = Instant::now();
         let jetstream_options = options.clone();
-        let global_account = Arc::new(Account::new(GLOBAL_ACCOUNT));
-        global_account.set_mappings(options.mappings.clone());
         let state = Arc::new(ServerState {
             options: RwLock::new(Arc::new(options)),
             options_generation: AtomicU64::new(0),
@@ -311,7 +329,7 @@ impl Server {
             server_id,
             server_name,
             port,
-            global_account,
+            accounts,
             stats: ServerStats::default(),
             next_client_id: AtomicU64::new(1),
             clients: Mutex::new(HashMap::new()),
@@ -487,13 +505,12 @@ impl ServerHandle {
             }
         }
         let payload_changed = new.max_payload != old.max_payload;
-        let auth_changed = new.auth != old.auth;
+        let auth_changed = new.auth != old.auth || new.accounts != old.accounts;
         let authenticator = prepare_authenticator(&new).map_err(|e| e.to_string())?;
+        check_system_account(&new).map_err(|e| e.to_string())?;
         // nats-server replaces an account's mappings wholesale on reload; connected clients
         // map with the new ones from their next read.
-        if new.mappings != old.mappings {
-            self.state.global_account.set_mappings(new.mappings.clone());
-        }
+        self.state.accounts.configure(&new.accounts, &new.mappings);
         self.state.replace_options(new, authenticator);
         if auth_changed {
             crate::client::recheck_authorization(&self.state);
@@ -565,6 +582,21 @@ fn prepare_authenticator(options: &Options) -> Result<Arc<Authenticator>, Server
     Authenticator::new(options.auth.clone())
         .map(Arc::new)
         .map_err(|e| ServerError::InvalidOptions(e.to_string()))
+}
+
+/// nats-server's `configureAccounts`: a configured `system_account` must name an account.
+fn check_system_account(options: &Options) -> Result<(), ServerError> {
+    let Some(name) = options.system_account.as_deref() else {
+        return Ok(());
+    };
+    let known = name == GLOBAL_ACCOUNT || options.accounts.iter().any(|a| a.name == name);
+    if known {
+        Ok(())
+    } else {
+        Err(ServerError::InvalidOptions(
+            "error resolving system account: account missing".to_string(),
+        ))
+    }
 }
 
 /// A monitoring port as nats-server prints it (`-1` for a random one).

@@ -316,3 +316,253 @@ fn websocket_mistakes_get_nats_server_errors() {
     let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");
     assert!(options.websocket.is_none());
 }
+
+#[test]
+fn accounts_sample() {
+    use natrium_server::account::config::{ExportKind, ImportKind, ResponseType};
+    let (options, warnings) = load_file(&sample("accounts.conf")).expect("accounts.conf");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let names: Vec<&str> = options.accounts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["ORDERS", "SHOP"]);
+    let orders = &options.accounts[0];
+    assert_eq!(orders.limits.max_connections, Some(100));
+    assert_eq!(orders.limits.max_subscriptions, Some(1000));
+    assert_eq!(orders.limits.max_payload, Some(65536));
+    let js = orders.jetstream.expect("JetStream for ORDERS");
+    assert_eq!((js.max_memory, js.max_storage), (64_000_000, 1_000_000_000));
+    assert_eq!((js.max_streams, js.max_consumers), (10, 100));
+    assert_eq!(orders.exports.len(), 2);
+    match &orders.exports[1].kind {
+        ExportKind::Service(service) => {
+            assert_eq!(service.response_type, ResponseType::Singleton);
+            assert_eq!(service.response_threshold, Duration::from_secs(5));
+        }
+        other => panic!("a service export, got {other:?}"),
+    }
+    assert_eq!(orders.exports[1].accounts, Some(vec!["SHOP".to_string()]));
+    let shop = &options.accounts[1];
+    assert_eq!(shop.jetstream, Some(Default::default()));
+    assert!(
+        matches!(&shop.imports[0].kind, ImportKind::Stream { to: Some(to), .. } if to == "shop.orders.>")
+    );
+    assert_eq!(shop.imports[0].local_subject(), "shop.orders.>");
+    assert!(matches!(&shop.imports[1].kind, ImportKind::Service { to, .. } if to == "lookup"));
+    // Account users join the authorization users, each bound to its account.
+    let users: Vec<(&str, Option<&str>)> = options
+        .auth
+        .users
+        .iter()
+        .map(|u| (u.username.as_str(), u.account.as_deref()))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("admin", None),
+            ("orders", Some("ORDERS")),
+            ("shop", Some("SHOP"))
+        ]
+    );
+    assert_eq!(
+        options.jetstream_account_limits("ORDERS"),
+        None,
+        "JetStream is off"
+    );
+}
+
+/// nats-server's texts for broken `accounts` blocks (checked against 2.9.10 with `-t`).
+#[test]
+fn account_mistakes_get_nats_server_errors() {
+    for (text, expected) in [
+        ("accounts { A: 1 }\n", "Expected map entries for accounts"),
+        ("accounts { $G { } }\n", "\"$G\" is a Reserved Account"),
+        ("accounts [ A, B, A ]\n", "Duplicate Account Entry: A"),
+        ("accounts { A { foo: 1 } }\n", "unknown field \"foo\""),
+        ("accounts { A { max_connections: 1 } }\n", "unknown field \"max_connections\""),
+        (
+            "accounts { A { limits: { max_foo: 1 } } }\n",
+            "Unknown field \"max_foo\" parsing account limits",
+        ),
+        ("accounts { A { limits: 1 } }\n", "Expected account limits to be a map/struct, got 1"),
+        (
+            "accounts { A { jetstream: maybe } }\n",
+            "Expected 'enabled' or 'disabled' for string value, got 'maybe'",
+        ),
+        (
+            "accounts { A { jetstream: 5 } }\n",
+            "Expected map, bool or string to define JetStream, got int64",
+        ),
+        (
+            "accounts { A { jetstream: { max_mem: \"x\" } } }\n",
+            "Expected a parseable size for \"max_mem\", got x",
+        ),
+        (
+            "accounts { A { jetstream: { max_bytes: 5 } } }\n",
+            "Expected a parseable bool for \"max_bytes\", got 5",
+        ),
+        ("accounts { A { nkey: bad } }\n", "Not a valid public nkey for an account: \"bad\""),
+        (
+            "authorization { user: x, password: y }\naccounts { A { users: [{user: a}] } }\n",
+            "Can not have a single user/pass and accounts",
+        ),
+        (
+            "authorization { token: t }\naccounts { A { users: [{user: a}] } }\n",
+            "Can not have a token and accounts",
+        ),
+        (
+            "accounts { A { users: [{user: a}] }, B { users: [{user: a}] } }\n",
+            "Duplicate user \"a\" detected",
+        ),
+        (
+            "authorization { users: [{user: a}] }\naccounts { A { users: [{user: a}] } }\n",
+            "Duplicate user \"a\" detected",
+        ),
+        (
+            "accounts { A { users: [{user: a}] } }\nno_auth_user: b\n",
+            "no_auth_user: \"b\" not present as user in authorization block or account configuration",
+        ),
+        ("system_account: 5\n", "system account name must be a string"),
+    ] {
+        check_error(text, expected);
+    }
+    let (options, _) =
+        load_text("accounts { A { users: [{user: a}] } }\nno_auth_user: a\nsystem_account: A\n")
+            .expect("an account user may be the no_auth_user");
+    assert_eq!(options.auth.no_auth_user.as_deref(), Some("a"));
+    assert_eq!(options.system_account_name(), Some("A"));
+}
+
+/// Broken links between accounts, refused at load with nats-server's texts (checked against
+/// 2.9.10 with `-t`): nats-server reports them at the `accounts` key.
+#[test]
+fn import_mistakes_get_nats_server_errors() {
+    let exporting = |exports: &str, imports: &str| {
+        format!("accounts {{\n  A {{ exports: [{exports}] }}\n  B {{ imports: [{imports}] }}\n  C {{}}\n}}\n")
+    };
+    for (text, expected) in [
+        (
+            exporting(r#"{stream: "foo.>", accounts: [C]}"#, r#"{stream: {account: A, subject: "foo.>"}}"#),
+            ".conf:1:1: Error adding stream import \"foo.>\": stream import not authorized",
+        ),
+        (
+            exporting("", r#"{stream: {account: A, subject: "foo.>"}}"#),
+            "Error adding stream import \"foo.>\": stream import not authorized",
+        ),
+        (
+            exporting(r#"{service: "req.>"}"#, r#"{service: {account: A, subject: "other"}}"#),
+            "Error adding service import \"other\": service import not authorized",
+        ),
+        (
+            exporting(r#"{stream: "foo.>", accounts: [X]}"#, ""),
+            "\"X\" account not defined for stream export",
+        ),
+        (
+            exporting(r#"{service: "foo.>", accounts: [X]}"#, ""),
+            "\"X\" account not defined for service export",
+        ),
+        (
+            exporting("", r#"{stream: {account: Z, subject: "foo.>"}}"#),
+            "\"Z\" account not defined for stream import",
+        ),
+        (
+            exporting("", r#"{service: {account: Z, subject: "foo"}}"#),
+            "\"Z\" account not defined for service import",
+        ),
+        (
+            exporting(
+                r#"{service: "req.>"}"#,
+                r#"{service: {account: A, subject: "req.x"}, to: "r"}, {service: {account: A, subject: "req.y"}, to: "r"}"#,
+            ),
+            "Duplicate service import subject \"r\", previously used in import for account \"A\", subject \"req.x\"",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, prefix: "p.*"}"#),
+            "Error adding stream import \"foo.*\": stream import prefix can not contain wildcard tokens",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, to: "bar"}"#),
+            "Error adding stream import \"foo.*\": failed to create mapping transform for stream import subject \"foo.*\" to \"bar\": invalid mapping destination: not using all of the token wildcard(s) in bar",
+        ),
+        (
+            exporting(r#"{stream: "foo.*"}"#, r#"{stream: {account: A, subject: "foo.*"}, to: "bar.*.*"}"#),
+            "failed to create mapping transform for stream import subject \"foo.*\" to \"bar.*.*\": invalid mapping destination: wildcard index out of range in $2: [2]",
+        ),
+        (
+            exporting(
+                r#"{stream: "foo.a"}"#,
+                r#"{stream: {account: A, subject: "foo.a"}}, {stream: {account: A, subject: "foo.a"}, to: x}"#,
+            ),
+            "Error adding stream import \"foo.a\": stream import already exists",
+        ),
+        (
+            exporting(r#"{stream: "foo.x.*", account_token_position: 2}"#, ""),
+            "Error adding stream export \"foo.x.*\": sublist: invalid subject",
+        ),
+        (
+            exporting(
+                r#"{stream: "foo.*", account_token_position: 2}"#,
+                r#"{stream: {account: A, subject: "foo.C"}}"#,
+            ),
+            "Error adding stream import \"foo.C\": stream import not authorized",
+        ),
+        (
+            "accounts {\n  A { exports: [{stream: \"foo\"}], imports: [{stream: {account: B, subject: \"foo\"}}] }\n  \
+             B { exports: [{stream: \"foo\"}], imports: [{stream: {account: A, subject: \"foo\"}}] }\n}\n"
+                .to_string(),
+            "Error adding stream import \"foo\": import forms a cycle",
+        ),
+        (
+            "accounts {\n  A { exports: [{service: \"foo\"}], imports: [{service: {account: B, subject: \"foo\"}}] }\n  \
+             B { exports: [{service: \"foo\"}], imports: [{service: {account: A, subject: \"foo\"}}] }\n}\n"
+                .to_string(),
+            "Error adding service import \"foo\": import forms a cycle",
+        ),
+        (
+            exporting(r#"{stream: "s", response_type: stream}"#, ""),
+            "Detected response directive on non-service",
+        ),
+        (
+            exporting(r#"{service: "s", response_type: often}"#, ""),
+            "Unknown response type: \"often\"",
+        ),
+        (
+            exporting(r#"{service: "s", response_threshold: "soon"}"#, ""),
+            "Expected response threshold to be a parseable time duration, got \"soon\"",
+        ),
+        (
+            exporting(r#"{service: "s", latency: {sampling: 200, subject: lat}}"#, ""),
+            "bad sampling percentage, should be 1-100",
+        ),
+        (
+            exporting(r#"{service: "s", latency: {sampling: 50}}"#, ""),
+            "Latency subject required, but missing",
+        ),
+        (
+            exporting("", r#"{stream: {account: A}}"#),
+            "Expect an account name and a subject",
+        ),
+        (
+            exporting("", r#"{stream: {account: A, subject: "x"}, prefix: p, to: q}"#),
+            "Stream import can not have a 'prefix' and a 'to' property",
+        ),
+        ("accounts { A { exports: 5 } }\n".to_string(), "Exports should be an array, got int64"),
+        ("accounts { A { imports: [\"x\"] } }\n".to_string(), "Import Items should be a map with type entry, got string"),
+    ] {
+        check_error(&text, expected);
+    }
+    let (options, _) = load_text(&exporting(
+        r#"{service: "s", latency: {sampling: "50%", subject: lat}}"#,
+        "",
+    ))
+    .expect("latency tracking");
+    assert!(format!("{:?}", options.accounts[0].exports[0]).contains("Percent(50)"));
+    check_error(
+        &format!(
+            "no_system_account: true\n{}",
+            exporting(
+                r#"{service: "s", latency: {sampling: 50, subject: lat}}"#,
+                ""
+            )
+        ),
+        "Error adding service latency sampling for \"s\": system account not setup",
+    );
+}

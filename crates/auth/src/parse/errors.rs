@@ -78,6 +78,12 @@ pub enum ParseErrorKind {
     /// `token` together with `users`.
     #[error("Can not have a token and a users array")]
     TokenAndUsers,
+    /// An account with users while `authorization` has a single user.
+    #[error("Can not have a single user/pass and accounts")]
+    SingleUserAndAccounts,
+    /// An account with users while `authorization` has a token.
+    #[error("Can not have a token and accounts")]
+    TokenAndAccounts,
     /// Two users with one name.
     #[error("Duplicate user {} detected", go_quote(.0.as_bytes()))]
     DuplicateUser(String),

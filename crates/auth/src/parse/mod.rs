@@ -1,6 +1,8 @@
-//! The `authorization` block and `no_auth_user` from the config tree, with nats-server's keys
-//! (and aliases) and error texts, plus Natrium's `src`/`times` user restrictions.
+//! The `authorization` block, the users of `accounts` and `no_auth_user` from the config
+//! tree, with nats-server's keys (and aliases) and error texts, plus Natrium's `src`/`times`
+//! user restrictions.
 
+mod accounts;
 mod errors;
 mod permissions;
 mod users;
@@ -14,12 +16,14 @@ use natrium_config::{Kind, Value};
 use std::collections::HashSet;
 use std::time::Duration;
 
-/// Reads the top-level keys that concern client authentication (`authorization`,
-/// `no_auth_user`) from a whole config file's tree; other keys are left to the caller.
+/// Reads the top-level keys that concern client authentication (`authorization`, the users
+/// of `accounts`, `no_auth_user`) from a whole config file's tree; other keys (and the rest of
+/// `accounts`) are left to the caller.
 pub fn parse_auth_config(root: &Value) -> Result<AuthConfig, Vec<ParseError>> {
     let mut errors = Errors::default();
     let mut config = AuthConfig::default();
     let mut no_auth_user = None;
+    let mut accounts = None;
     if let Some(map) = errors.value(root.as_map()) {
         for entry in map.iter() {
             match entry.key.to_lowercase().as_str() {
@@ -27,6 +31,7 @@ pub fn parse_auth_config(root: &Value) -> Result<AuthConfig, Vec<ParseError>> {
                     Ok(parsed) => config = parsed,
                     Err(list) => errors.extend(list),
                 },
+                "accounts" => accounts = Some(&entry.value),
                 "no_auth_user" => {
                     if let Some(name) = errors.value(entry.value.as_str()) {
                         no_auth_user = Some((name, &entry.value));
@@ -35,6 +40,11 @@ pub fn parse_auth_config(root: &Value) -> Result<AuthConfig, Vec<ParseError>> {
                 _ => {}
             }
         }
+    }
+    // After `authorization`, wherever it is in the file: its single user or token conflicts
+    // with account users, and user names are unique across both.
+    if let Some(accounts) = accounts {
+        accounts::add_account_users(accounts, &mut config, &mut errors);
     }
     // Checked after the whole file is read: the key may come before `authorization`.
     if let Some((name, value)) = no_auth_user {

@@ -398,8 +398,7 @@ impl Connection {
             }
             Ok(authed) => {
                 self.shared.authz.lock().credentials = credentials;
-                self.bind_user(authed);
-                Ok(())
+                self.bind_user(authed)
             }
             Err(e) => {
                 log_auth_error(
@@ -438,9 +437,10 @@ impl Connection {
         Ok(())
     }
 
-    /// Sets the connection up for `authed`: permissions, log name, `/connz` user, and the
-    /// connect window's end.
-    fn bind_user(&mut self, authed: AuthedUser) {
+    /// Sets the connection up for `authed`: its account, permissions, log name, `/connz`
+    /// user, and the connect window's end.
+    fn bind_user(&mut self, authed: AuthedUser) -> Result<(), CloseReason> {
+        self.bind_account(authed.account.as_deref())?;
         self.auth.awaiting_connect = false;
         self.auth.log_name = authed.log_name();
         let user = match &authed.identity {
@@ -459,6 +459,7 @@ impl Connection {
                 None,
             ));
         }
+        Ok(())
     }
 
     /// Rebuilds the publish gate if the permissions changed (CONNECT or reload); one atomic
@@ -556,10 +557,15 @@ pub(crate) fn recheck_authorization(server: &ServerState) {
             authenticator.authenticate(&credentials.borrow(), nonce.as_bytes(), &facts)
         };
         match outcome {
+            Ok(authed) if moved_account(server, &client, &authed) => {
+                // As nats-server: the client reconnects and binds to its new account.
+                debug!("{} - user moved to another account", client.label());
+                client.close(CloseReason::ClientClosed, true);
+            }
             Ok(authed) => {
                 client.install_permissions(authed.permissions.clone());
                 if let Some(permissions) = &authed.permissions {
-                    remove_refused_subscriptions(server, &client, permissions, &authed);
+                    remove_refused_subscriptions(&client, permissions, &authed);
                 }
             }
             Err(e) => {
@@ -576,8 +582,17 @@ pub(crate) fn recheck_authorization(server: &ServerState) {
     }
 }
 
+/// Whether a reload put the client's user in an account other than the one it is bound to
+/// (nats-server's `clientHasMovedToDifferentAccount`).
+fn moved_account(server: &ServerState, client: &ClientShared, authed: &AuthedUser) -> bool {
+    let now = authed
+        .account
+        .as_deref()
+        .unwrap_or(&server.global_account().name);
+    *client.account_name() != *now
+}
+
 fn remove_refused_subscriptions(
-    server: &ServerState,
     client: &Arc<ClientShared>,
     permissions: &CompiledPermissions,
     authed: &AuthedUser,
@@ -593,10 +608,7 @@ fn remove_refused_subscriptions(
         }
         client.subscriptions.lock().remove(&sub.sid);
         if !sub.removed.swap(true, Ordering::AcqRel) {
-            server
-                .global_account
-                .sublist
-                .remove(&sub.subject, queue, &sub);
+            client.account().sublist.remove(&sub.subject, queue, &sub);
         }
         info!(
             "{} - {}",

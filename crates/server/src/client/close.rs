@@ -29,6 +29,8 @@ pub enum CloseReason {
     BadClientProtocolVersion,
     /// The server was at `max_connections`.
     MaxConnectionsExceeded,
+    /// The user's account was at its `max_connections`.
+    MaxAccountConnectionsExceeded,
     /// A publish was larger than `max_payload`.
     MaxPayloadExceeded,
     /// A control line was longer than `max_control_line`.
@@ -58,6 +60,7 @@ impl CloseReason {
             CloseReason::ProtocolViolation => "Protocol Violation",
             CloseReason::BadClientProtocolVersion => "Bad Client Protocol Version",
             CloseReason::MaxConnectionsExceeded => "Maximum Connections Exceeded",
+            CloseReason::MaxAccountConnectionsExceeded => "Maximum Account Connections Exceeded",
             CloseReason::MaxPayloadExceeded => "Maximum Message Payload Exceeded",
             CloseReason::MaxControlLineExceeded => "Maximum Control Line Exceeded",
             CloseReason::ServerShutdown => "Server Shutdown",

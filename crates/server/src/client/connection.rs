@@ -39,7 +39,7 @@ pub(crate) struct Connection {
     /// The server options as of the last read batch (reloads take effect between batches).
     pub(super) options: Arc<Options>,
     options_generation: u64,
-    limits: ParserLimits,
+    pub(super) limits: ParserLimits,
     pub(super) trace: bool,
     /// Counters accumulated over a read batch, published once at its end.
     pub(super) batch_in_msgs: u64,
@@ -50,9 +50,13 @@ pub(crate) struct Connection {
     pub(super) authed_user: String,
     /// The account's subject mappings as of the last read batch; `None` when it has none.
     pub(super) mappings: Option<Arc<Mappings>>,
-    mappings_generation: u64,
+    pub(super) mappings_generation: u64,
     /// Where a mapped subject is written, reused for every message.
     pub(super) mapped_subject: Vec<u8>,
+    /// Subscriptions allowed: the smaller of the server's and the account's limit.
+    pub(super) max_subscriptions: Option<usize>,
+    /// Set at the first PING after CONNECT (see `send_info_after_first_pong`).
+    pub(super) first_pong_sent: bool,
 }
 
 /// Serves one accepted socket until it closes.
@@ -87,13 +91,12 @@ async fn serve(
 ) {
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
     let label = format!("{peer} - cid:{id}");
-    let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
         id,
         peer,
         label.clone(),
         Some(Arc::clone(&socket)),
-        account_name,
+        Arc::clone(server.global_account()),
     ));
     if upgraded.is_some() {
         shared.websocket.store(true, Ordering::Relaxed);
@@ -139,13 +142,9 @@ async fn serve(
             let reason = if admitted {
                 let mut connection =
                     Connection::new(Arc::clone(&server), Arc::clone(&shared), label);
-                connection
-                    .account
-                    .stats
-                    .total_connections
-                    .fetch_add(1, Ordering::Relaxed);
                 let reason = connection.read_loop(&mut reader).await;
                 final_subscriptions = connection.remove_all_subscriptions();
+                connection.account.remove_connection();
                 reason
             } else {
                 error!("{label} - maximum connections exceeded");
@@ -181,11 +180,13 @@ impl Connection {
         let trace = options.trace;
         let router = Router::new(server.seed_for(shared.id));
         let auth = ReaderAuth::start(&server, &shared);
-        let account = Arc::clone(&server.global_account);
+        // Every client starts in `$G`, which has no limits, as in nats-server.
+        let account = Arc::clone(server.global_account());
+        account.try_add_connection();
         // The generation is read before the table, so a replacement in between is seen again.
         let mappings_generation = account.mappings_generation();
         let mappings = account.mappings();
-        Connection {
+        let mut connection = Connection {
             account,
             server,
             shared,
@@ -203,7 +204,11 @@ impl Connection {
             mappings,
             mappings_generation,
             mapped_subject: Vec::new(),
-        }
+            max_subscriptions: None,
+            first_pong_sent: false,
+        };
+        connection.apply_account_limits();
+        connection
     }
 
     async fn read_loop(&mut self, reader: &mut Reader) -> CloseReason {
@@ -272,7 +277,7 @@ impl Connection {
         self.options_generation = generation;
         self.options = self.server.options();
         self.limits.max_control_line = self.options.max_control_line;
-        self.limits.max_payload = self.options.max_payload;
+        self.apply_account_limits();
         self.trace = self.options.trace;
     }
 
@@ -350,7 +355,10 @@ impl Connection {
                 sid,
             } => self.process_sub(subject, queue, sid),
             ClientOp::Unsubscribe { sid, max } => self.process_unsub(sid, max),
-            ClientOp::Ping => self.send(encode::PONG),
+            ClientOp::Ping => {
+                self.send(encode::PONG);
+                self.send_info_after_first_pong();
+            }
             ClientOp::Pong => {
                 self.shared.pings_outstanding.store(0, Ordering::Relaxed);
                 self.shared.note_pong();
@@ -451,9 +459,11 @@ impl Connection {
         if !self.subscribe_permitted(subject, queue, sid) {
             return;
         }
-        let max = self.options.max_subscriptions;
         let mut subscriptions = self.shared.subscriptions.lock();
-        if max > 0 && subscriptions.len() >= max {
+        if let Some(max) = self
+            .max_subscriptions
+            .filter(|&max| subscriptions.len() >= max)
+        {
             subscriptions.retain(|_, sub| !sub.removed.load(Ordering::Acquire));
             if subscriptions.len() >= max {
                 drop(subscriptions);

@@ -3,6 +3,7 @@
 //! The reader parses ops straight out of its read buffer and routes each publish to
 //! the subscribers' outbound buffers; the writer drains its own outbound buffer.
 
+mod account;
 mod auth;
 mod close;
 mod connection;
@@ -16,5 +17,6 @@ mod writer;
 pub(crate) use auth::recheck_authorization;
 pub use close::CloseReason;
 pub(crate) use connection::{run_client, run_websocket_client};
+pub(crate) use shared::Internal;
 pub use shared::{ClientIdentity, ClientShared, Queued};
 pub(crate) use websocket::WebsocketListener;

@@ -6,7 +6,10 @@
 
 use super::auth::SharedAuthz;
 use super::CloseReason;
+use crate::account::imports::Forward;
+use crate::account::Account;
 use crate::internal::InternalSink;
+
 use crate::subscription::SubscriptionRef;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -88,8 +91,8 @@ pub struct ClientShared {
     pub start: SystemTime,
     /// When the connection was accepted (monotonic, for round-trip times).
     start_instant: Instant,
-    /// The account the client is bound to.
-    pub account_name: Arc<str>,
+    /// The account the client is bound to: `$G` until CONNECT binds it to its user's.
+    account: Mutex<Arc<Account>>,
     /// Name, language and version from CONNECT.
     identity: Mutex<Arc<ClientIdentity>>,
     /// Messages received from this client; added once per read batch.
@@ -109,9 +112,17 @@ pub struct ClientShared {
     /// The client's subscriptions by sid. Only its own reader changes it (SUB/UNSUB),
     /// so the lock is contended only by monitoring.
     pub(crate) subscriptions: Mutex<HashMap<Box<[u8]>, SubscriptionRef>>,
-    /// Set for the server's own subscribers (JetStream): messages go to this in-process
-    /// sink instead of an outbound buffer.
-    pub(crate) internal: Option<InternalSink>,
+    /// Set for the server's own subscribers: messages go to JetStream's in-process sink, or
+    /// are forwarded to another account, instead of to an outbound buffer.
+    pub(crate) internal: Option<Internal>,
+}
+
+/// What the server's own subscribers do with a message.
+pub(crate) enum Internal {
+    /// JetStream's subscriber in one account: into its inbox.
+    Sink(InternalSink),
+    /// An import's subscriber: the router forwards the message to another account.
+    Forward(Forward),
 }
 
 impl ClientShared {
@@ -120,7 +131,7 @@ impl ClientShared {
         peer: SocketAddr,
         label: String,
         socket: Option<Arc<TcpStream>>,
-        account_name: Arc<str>,
+        account: Arc<Account>,
     ) -> Self {
         ClientShared {
             id,
@@ -146,7 +157,7 @@ impl ClientShared {
             socket: Mutex::new(socket),
             start: SystemTime::now(),
             start_instant: Instant::now(),
-            account_name,
+            account: Mutex::new(account),
             identity: Mutex::new(Arc::new(ClientIdentity::default())),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
@@ -162,12 +173,34 @@ impl ClientShared {
 
     /// A connection with no socket whose messages go to `sink`: the server's own subscriber
     /// in one account.
-    pub(crate) fn new_internal(id: u64, account_name: Arc<str>, sink: InternalSink) -> Self {
+    pub(crate) fn new_internal(id: u64, account: Arc<Account>, sink: InternalSink) -> Self {
         let peer = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut client =
-            ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account_name);
-        client.internal = Some(sink);
+        let mut client = ClientShared::new(id, peer, format!("internal - cid:{id}"), None, account);
+        client.internal = Some(Internal::Sink(sink));
         client
+    }
+
+    /// A connection with no socket whose matches the router forwards as `forward` says: an
+    /// import's subscriber in `account`.
+    pub(crate) fn new_forwarder(id: u64, account: Arc<Account>, forward: Forward) -> Self {
+        let peer = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut client = ClientShared::new(id, peer, format!("import - cid:{id}"), None, account);
+        client.internal = Some(Internal::Forward(forward));
+        client
+    }
+
+    /// The account the client is bound to.
+    pub fn account(&self) -> Arc<Account> {
+        Arc::clone(&self.account.lock())
+    }
+
+    /// The name of the account the client is bound to.
+    pub fn account_name(&self) -> Arc<str> {
+        self.account.lock().name.as_str().into()
+    }
+
+    pub(crate) fn set_account(&self, account: Arc<Account>) {
+        *self.account.lock() = account;
     }
 
     /// Name, language and version from CONNECT.
@@ -298,8 +331,10 @@ impl ClientShared {
     pub fn flush(&self) {
         self.flush_pending.store(false, Ordering::Release);
         match &self.internal {
-            Some(sink) => sink.wake(),
             None => self.wake_writer.notify_one(),
+            Some(Internal::Sink(sink)) => sink.wake(),
+            // Nothing is ever queued to a forwarder.
+            Some(Internal::Forward(_)) => {}
         }
     }
 

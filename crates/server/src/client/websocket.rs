@@ -70,6 +70,7 @@ pub(crate) fn close_status(reason: CloseReason) -> CloseStatus {
         | R::SlowConsumerPendingBytes
         | R::SlowConsumerWriteDeadline
         | R::MaxConnectionsExceeded
+        | R::MaxAccountConnectionsExceeded
         | R::MaxControlLineExceeded => CloseStatus::PolicyViolation,
         R::TlsHandshakeError => CloseStatus::TlsHandshake,
         R::ParseError | R::ProtocolViolation | R::BadClientProtocolVersion => {

@@ -53,9 +53,8 @@ pub(crate) async fn write_loop(
                         batch.len()
                     );
                     server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
-                    // Every client is in the global account until accounts land.
-                    server
-                        .global_account
+                    shared
+                        .account()
                         .stats
                         .slow_consumers
                         .fetch_add(1, Ordering::Relaxed);

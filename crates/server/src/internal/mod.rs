@@ -52,8 +52,8 @@ impl InternalClient {
     pub fn new(server: &ServerState, account: Arc<Account>, inbox: &Arc<Inbox>) -> Self {
         let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
         let name: Arc<str> = account.name.as_str().into();
-        let sink = InternalSink::new(Arc::clone(&name), Arc::clone(inbox));
-        let shared = Arc::new(ClientShared::new_internal(id, name, sink));
+        let sink = InternalSink::new(name, Arc::clone(inbox));
+        let shared = Arc::new(ClientShared::new_internal(id, Arc::clone(&account), sink));
         InternalClient {
             router: Router::new(server.seed_for(id)),
             shared,

@@ -74,23 +74,28 @@ pub(super) fn open_engine(
     let key = (!js.key.is_empty()).then(|| EncryptionKey::from_passphrase(&js.key));
     let factory = FileStores::factory(base_dir, sync, key);
     let mut engine = JetStream::new(config, factory);
-    engine
-        .enable_account(GLOBAL_ACCOUNT)
-        .map_err(|e| format!("could not recover JetStream: {e}"))?;
-    if let Some(account) = engine.account(GLOBAL_ACCOUNT) {
-        for skipped in account.provider().skipped() {
-            error!(
-                "JetStream could not recover stream in {:?}: {}",
-                skipped.dir.display().to_string(),
-                skipped.reason
-            );
+    for name in jetstream_accounts(options) {
+        let Some(limits) = options.jetstream_account_limits(&name) else {
+            continue;
+        };
+        engine
+            .enable_account_with_limits(&name, limits)
+            .map_err(|e| format!("could not recover JetStream: {e}"))?;
+        if let Some(account) = engine.account(&name) {
+            for skipped in account.provider().skipped() {
+                error!(
+                    "JetStream could not recover stream in {:?}: {}",
+                    skipped.dir.display().to_string(),
+                    skipped.reason
+                );
+            }
         }
-        let (usage, _) = engine.usage();
-        info!(
-            "  Recovered {} streams, {} messages",
-            usage.streams, usage.messages
-        );
     }
+    let (usage, _) = engine.usage();
+    info!(
+        "  Recovered {} streams, {} messages",
+        usage.streams, usage.messages
+    );
     let resolved = Resolved {
         max_memory,
         max_store,
@@ -98,6 +103,14 @@ pub(super) fn open_engine(
         domain: js.domain.clone(),
     };
     Ok((engine, resolved))
+}
+
+/// Every account that may have JetStream: `$G` and the configured ones.
+fn jetstream_accounts(options: &Options) -> Vec<String> {
+    let configured = options.accounts.iter().map(|a| a.name.clone());
+    std::iter::once(GLOBAL_ACCOUNT.to_string())
+        .chain(configured)
+        .collect()
 }
 
 /// The directory that holds `jetstream/`: the configured one, or `<tmp>/nats` without one,

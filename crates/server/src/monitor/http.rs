@@ -312,7 +312,7 @@ impl Endpoint {
             in_bytes: stats.in_bytes.load(Ordering::Relaxed),
             out_bytes: stats.out_bytes.load(Ordering::Relaxed),
             slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
-            subscriptions: server.global_account.sublist.count(),
+            subscriptions: total_subscriptions(server),
             http_req_stats: server.monitor.request_counts.lock().clone(),
             config_load_time: format::rfc3339_nanos(*server.monitor.config_load_time.lock()),
         })
@@ -346,11 +346,13 @@ impl Endpoint {
         )))
     }
 
+    /// Sublist figures of the account called `account`, or of all of them when empty.
     fn sublist_stats(&self, account: &str) -> SublistStats {
         let mut stats = SublistStats::default();
-        let global = &self.server.global_account;
-        if account.is_empty() || account == global.name {
-            stats.add(global.sublist.counters());
+        for each in self.server.accounts.all() {
+            if account.is_empty() || account == each.name {
+                stats.add(each.sublist.counters());
+            }
         }
         stats
     }
@@ -362,13 +364,14 @@ impl Endpoint {
             // nats-server 2.9 answers with the statistics alone here.
             return Ok(pretty(&stats));
         }
-        let global = &self.server.global_account;
         let mut subscriptions = Vec::new();
-        if options.account.is_empty() || options.account == global.name {
-            for client in self.server.clients_snapshot() {
-                for sub in client.subscriptions() {
-                    subscriptions.push(sub_detail(&sub, Some(&client.account_name)));
-                }
+        for client in self.server.clients_snapshot() {
+            let account = client.account_name();
+            if !options.account.is_empty() && *account != *options.account {
+                continue;
+            }
+            for sub in client.subscriptions() {
+                subscriptions.push(sub_detail(&sub, Some(&account)));
             }
         }
         let (total, page) = subsz::page(&options, subscriptions);
@@ -427,7 +430,6 @@ impl Endpoint {
     }
 
     fn accountz(&self, query: &Query) -> Result<Reply, Reply> {
-        let global = &self.server.global_account;
         let account = query.get("acc").unwrap_or_default();
         let mut answer = Accountz {
             server_id: self.server.server_id.clone(),
@@ -436,17 +438,26 @@ impl Endpoint {
             account_detail: None,
         };
         if account.is_empty() {
-            answer.accounts = Some(vec![global.name.clone()]);
-        } else if account == global.name {
+            let names = self
+                .server
+                .accounts
+                .all()
+                .iter()
+                .map(|a| a.name.clone())
+                .collect();
+            answer.accounts = Some(names);
+        } else if let Some(found) = self.server.lookup_account(account) {
+            let options = self.server.options();
             answer.account_detail = Some(AccountInfo {
-                account_name: global.name.clone(),
-                update_time: format::rfc3339_nanos(self.server.monitor.start),
+                account_name: found.name.clone(),
+                update_time: format::rfc3339_nanos(*self.server.monitor.config_load_time.lock()),
                 expired: false,
                 complete: true,
-                jetstream_enabled: jetstream::snapshot(&self.server).is_some(),
+                jetstream_enabled: jetstream::snapshot(&self.server).is_some()
+                    && options.jetstream_account_limits(&found.name).is_some(),
                 leafnode_connections: 0,
-                client_connections: self.server.client_count(),
-                subscriptions: global.sublist.count(),
+                client_connections: found.connections(),
+                subscriptions: found.sublist.count(),
                 sublist_stats: self.sublist_stats(account),
             });
         } else {
@@ -459,9 +470,15 @@ impl Endpoint {
 
     fn accstatz(&self, query: &Query) -> Result<Reply, Reply> {
         let include_unused = query.bool("unused")?;
+        // `accs=A,B` names the accounts wanted (nats-server's `Accounts` option).
+        let named: Vec<&str> = query
+            .get("accs")
+            .map(|list| list.split(',').filter(|name| !name.is_empty()).collect())
+            .unwrap_or_default();
         let statz = self
             .account_figures()
             .into_iter()
+            .filter(|account| named.is_empty() || named.contains(&account.name.as_str()))
             .filter(|account| include_unused || account.connections > 0)
             .map(account_stat_of)
             .collect();
@@ -512,7 +529,7 @@ impl Endpoint {
             version: env!("CARGO_PKG_VERSION").to_string(),
             connections: server.client_count() as u64,
             total_connections: stats.total_connections.load(Ordering::Relaxed),
-            subscriptions: server.global_account.sublist.count(),
+            subscriptions: total_subscriptions(server),
             slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
             in_msgs: stats.in_msgs.load(Ordering::Relaxed),
             in_bytes: stats.in_bytes.load(Ordering::Relaxed),
@@ -533,19 +550,25 @@ impl Endpoint {
 
 /// Every account's traffic figures.
 fn account_figures(server: &ServerState) -> Vec<AccountFigures> {
-    let global = &server.global_account;
-    let stats = &global.stats;
-    vec![AccountFigures {
-        name: global.name.clone(),
-        connections: server.client_count() as u64,
-        total_connections: stats.total_connections.load(Ordering::Relaxed),
-        subscriptions: global.sublist.count(),
-        slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
-        in_msgs: stats.in_msgs.load(Ordering::Relaxed),
-        in_bytes: stats.in_bytes.load(Ordering::Relaxed),
-        out_msgs: stats.out_msgs.load(Ordering::Relaxed),
-        out_bytes: stats.out_bytes.load(Ordering::Relaxed),
-    }]
+    server
+        .accounts
+        .all()
+        .iter()
+        .map(|account| {
+            let stats = &account.stats;
+            AccountFigures {
+                name: account.name.clone(),
+                connections: account.connections() as u64,
+                total_connections: stats.total_connections.load(Ordering::Relaxed),
+                subscriptions: account.sublist.count(),
+                slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
+                in_msgs: stats.in_msgs.load(Ordering::Relaxed),
+                in_bytes: stats.in_bytes.load(Ordering::Relaxed),
+                out_msgs: stats.out_msgs.load(Ordering::Relaxed),
+                out_bytes: stats.out_bytes.load(Ordering::Relaxed),
+            }
+        })
+        .collect()
 }
 
 /// One account's figures as `/accstatz` shows them.
@@ -565,6 +588,16 @@ fn account_stat_of(account: AccountFigures) -> AccountStat {
         },
         slow_consumers: account.slow_consumers,
     }
+}
+
+/// Subscriptions of every account together.
+fn total_subscriptions(server: &ServerState) -> u64 {
+    server
+        .accounts
+        .all()
+        .iter()
+        .map(|a| a.sublist.count())
+        .sum()
 }
 
 /// The monitoring host: nats-server uses the client host when none is set.

@@ -115,7 +115,7 @@ impl MonitorState {
                 .map(|sub| sub_detail(sub, None))
                 .collect(),
             identity: client.identity(),
-            account: client.account_name.clone(),
+            account: client.account_name(),
             websocket: client.websocket.load(Ordering::Relaxed),
         }
     }

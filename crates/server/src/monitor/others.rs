@@ -1,5 +1,5 @@
-//! The endpoints of features Natrium does not have yet (routes, gateways, leaf nodes,
-//! multiple accounts), answering as nats-server does with those features off, plus
+//! The endpoints of features Natrium does not have yet (routes, gateways, leaf nodes),
+//! answering as nats-server does with those features off, the account endpoints, plus
 //! `/healthz` and the `/` index.
 
 use super::subsz::SublistStats;

@@ -1,0 +1,238 @@
+//! Forwarding across accounts, for the subscriptions imports install (`account/imports.rs`):
+//! a stream import re-publishes in the importer under its subject, a service import sends the
+//! request to the exporter with a `_R_.` reply, and the exporter's answers on such a reply go
+//! back to the requester. Subjects are rewritten into reused buffers; forwarding deeper than
+//! [`FORWARD_DEPTH_MAX`] is dropped (config load refuses cycles, so only a bug gets there).
+//!
+//! As in nats-server, whose stream imports deliver straight to the importer's subscribers,
+//! a message a stream import brought in is not carried on by another stream import (a
+//! service import in between starts afresh).
+
+use super::{Origin, Router};
+use crate::account::config::ResponseType;
+use crate::account::imports::{Forward, ServiceImport, StreamImport};
+use crate::account::responses::ResponseRoute;
+use crate::account::Account;
+use crate::server::ServerState;
+use crate::subscription::SubscriptionRef;
+use natrium_proto::Publish;
+use natrium_sublist::{MatchCache, MatchResult};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+/// How many accounts one message may cross.
+pub(crate) const FORWARD_DEPTH_MAX: usize = 8;
+/// Other accounts a router keeps a match cache for; beyond, it matches uncached.
+const FOREIGN_CACHES_MAX: usize = 8;
+/// Subjects each of those caches keeps.
+const FOREIGN_CACHE_ENTRIES_MAX: usize = 256;
+
+/// A router's forwarding state.
+#[derive(Default)]
+pub(super) struct Forwarding {
+    depth: usize,
+    /// Set while delivering what a stream import brought in.
+    in_stream_import: bool,
+    /// Subject buffers, one per level in use, kept for reuse.
+    buffers: Vec<Vec<u8>>,
+    /// Match caches of the accounts forwarded into, by account id.
+    caches: Vec<(u64, MatchCache<SubscriptionRef>)>,
+}
+
+impl Forwarding {
+    fn take_buffer(&mut self) -> Vec<u8> {
+        self.buffers.pop().unwrap_or_default()
+    }
+
+    fn give_back(&mut self, buffer: Vec<u8>) {
+        self.buffers.push(buffer);
+    }
+
+    /// The subscriptions of `account` matching `subject`, cached for repeating subjects.
+    fn matches(&mut self, account: &Account, subject: &[u8]) -> Arc<MatchResult<SubscriptionRef>> {
+        if let Some((_, cache)) = self.caches.iter_mut().find(|(id, _)| *id == account.id) {
+            return cache.lookup(&account.sublist, subject);
+        }
+        if self.caches.len() < FOREIGN_CACHES_MAX {
+            let mut cache = MatchCache::new(FOREIGN_CACHE_ENTRIES_MAX);
+            let matches = cache.lookup(&account.sublist, subject);
+            self.caches.push((account.id, cache));
+            return matches;
+        }
+        account.sublist.match_subject(subject).0
+    }
+}
+
+impl Router {
+    /// Forwards a message an import's subscription matched; returns whether anyone took it.
+    pub(super) fn forward(
+        &mut self,
+        server: &ServerState,
+        forward: &Forward,
+        deliver_subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let is_stream = matches!(forward, Forward::Stream(_));
+        if self.forwarding.depth >= FORWARD_DEPTH_MAX
+            || (is_stream && self.forwarding.in_stream_import)
+        {
+            return false;
+        }
+        self.forwarding.depth += 1;
+        let outer = std::mem::replace(&mut self.forwarding.in_stream_import, is_stream);
+        let delivered = match forward {
+            Forward::Stream(import) => {
+                self.forward_stream(server, import, deliver_subject, publish, origin)
+            }
+            Forward::Service(import) => {
+                self.forward_request(server, import, deliver_subject, publish, origin)
+            }
+            Forward::Responses(exporter) => {
+                self.forward_response(server, exporter, deliver_subject, publish, origin)
+            }
+        };
+        self.forwarding.in_stream_import = outer;
+        self.forwarding.depth -= 1;
+        delivered
+    }
+
+    /// Delivers `publish` in `account` as if published there on `subject`.
+    fn deliver_in(
+        &mut self,
+        server: &ServerState,
+        account: &Account,
+        subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let matches = self.forwarding.matches(account, subject);
+        self.deliver_all(server, account, &matches, subject, publish, origin)
+    }
+
+    /// A stream import: the exporter's message, in the importer under the import's subject.
+    /// A JetStream delivery keeps showing its stored subject, as on a direct delivery.
+    fn forward_stream(
+        &mut self,
+        server: &ServerState,
+        import: &StreamImport,
+        deliver_subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let Some(importer) = import.importer.upgrade() else {
+            return false;
+        };
+        let mut subject = self.forwarding.take_buffer();
+        rewrite(import.transform.as_ref(), deliver_subject, &mut subject);
+        let shown = if publish.subject == deliver_subject {
+            &subject[..]
+        } else {
+            publish.subject
+        };
+        let forwarded = Publish {
+            subject: shown,
+            ..*publish
+        };
+        let delivered = self.deliver_in(server, &importer, &subject, &forwarded, origin);
+        self.forwarding.give_back(subject);
+        delivered
+    }
+
+    /// A service import: the request goes to the exporter's subject with a fresh `_R_.`
+    /// reply leading back to the requester. As in nats-server, the import itself counts as
+    /// a delivery: a requester hears no "no responders" for a service nobody answers.
+    fn forward_request(
+        &mut self,
+        server: &ServerState,
+        import: &ServiceImport,
+        deliver_subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let Some(exporter) = import.exporter.upgrade() else {
+            return false;
+        };
+        let mut subject = self.forwarding.take_buffer();
+        rewrite(import.transform.as_ref(), deliver_subject, &mut subject);
+        let mut reply = self.forwarding.take_buffer();
+        let routed_reply = match publish.reply {
+            Some(original) => {
+                let now = Instant::now();
+                let route = ResponseRoute {
+                    importer: Weak::clone(&import.importer),
+                    reply: original.into(),
+                    singleton: import.response_type == ResponseType::Singleton,
+                    deadline: now + import.response_threshold,
+                };
+                exporter
+                    .responses
+                    .register(|| self.next_random(), route, now, &mut reply);
+                Some(&reply[..])
+            }
+            None => None,
+        };
+        let forwarded = Publish {
+            subject: &subject,
+            reply: routed_reply,
+            ..*publish
+        };
+        let delivered = self.deliver_in(server, &exporter, &subject, &forwarded, origin);
+        if !delivered && routed_reply.is_some() {
+            exporter.responses.cancel(&reply);
+        }
+        self.forwarding.give_back(reply);
+        self.forwarding.give_back(subject);
+        true
+    }
+
+    /// An answer on one of the exporter's `_R_.` replies: to the requester's own reply, in
+    /// its account, while the route is open.
+    fn forward_response(
+        &mut self,
+        server: &ServerState,
+        exporter: &Weak<Account>,
+        deliver_subject: &[u8],
+        publish: &Publish<'_>,
+        origin: Origin,
+    ) -> bool {
+        let Some(exporter) = exporter.upgrade() else {
+            return false;
+        };
+        let Some(route) = exporter.responses.take(deliver_subject, Instant::now()) else {
+            return false;
+        };
+        let Some(importer) = route.importer.upgrade() else {
+            return false;
+        };
+        let forwarded = Publish {
+            subject: &route.reply,
+            ..*publish
+        };
+        // Reply subjects are seen once: matched uncached, as the router does for replies.
+        let (matches, _) = importer.sublist.match_subject(&route.reply);
+        self.deliver_all(
+            server,
+            &importer,
+            &matches,
+            &route.reply,
+            &forwarded,
+            origin,
+        )
+    }
+}
+
+/// `subject` through `transform`, or as is, into `out`.
+fn rewrite(
+    transform: Option<&crate::account::transform::SubjectTransform>,
+    subject: &[u8],
+    out: &mut Vec<u8>,
+) {
+    match transform {
+        Some(transform) => transform.apply(subject, out),
+        None => {
+            out.clear();
+            out.extend_from_slice(subject);
+        }
+    }
+}
