@@ -15,6 +15,7 @@ pub mod reload;
 mod router;
 mod server;
 pub mod subscription;
+mod system;
 pub mod tls;
 
 pub use options::{JetStreamOptions, ListenPort, Options, WebsocketOptions};

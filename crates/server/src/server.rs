@@ -9,6 +9,7 @@ use crate::jetstream::JetStreamService;
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::monitor::{self, MonitorState};
 use crate::options::{ListenPort, Options};
+use crate::system::{SystemEvents, SystemService};
 use crate::{lame_duck, log, reload};
 use natrium_auth::{Authenticator, PLAINTEXT_PASSWORDS_WARNING};
 use parking_lot::{Mutex, RwLock};
@@ -83,6 +84,8 @@ pub(crate) struct ServerState {
     pub monitor: MonitorState,
     /// JetStream's latest figures, published by its thread; `None` without JetStream.
     pub jetstream_snapshot: Mutex<Option<JetStreamSnapshot>>,
+    /// Where connections report to the system account's thread; unset without one.
+    pub system: std::sync::OnceLock<Arc<SystemEvents>>,
     /// Where monitoring asks the JetStream thread for stream details; unset without it.
     pub jetstream_details: std::sync::OnceLock<Arc<crate::jetstream::DetailExchange>>,
     /// Set once lame duck mode starts; it never ends but in shutdown.
@@ -239,6 +242,8 @@ pub struct Server {
     websocket: Option<(TcpListener, Arc<WebsocketListener>)>,
     /// The JetStream thread, when JetStream is enabled.
     jetstream: Option<JetStreamService>,
+    /// The system account's thread, unless `no_system_account`.
+    system: Option<SystemService>,
 }
 
 impl Server {
@@ -338,10 +343,21 @@ impl Server {
             monitor: MonitorState::new(started),
             jetstream_snapshot: Mutex::new(None),
             jetstream_details: std::sync::OnceLock::new(),
+            system: std::sync::OnceLock::new(),
             lame_duck: AtomicBool::new(false),
             lame_duck_requested: Notify::new(),
             shutdown_requested: Notify::new(),
         });
+        let system = match jetstream_options.system_account_name() {
+            Some(name) => {
+                let account = state.accounts.get_or_create(name);
+                let service = SystemService::start(Arc::clone(&state), account)
+                    .map_err(ServerError::InvalidOptions)?;
+                let _ = state.system.set(service.events());
+                Some(service)
+            }
+            None => None,
+        };
         let jetstream = if jetstream_options.jetstream.enabled {
             let service = JetStreamService::start(Arc::clone(&state), &jetstream_options)
                 .map_err(ServerError::JetStream)?;
@@ -355,6 +371,7 @@ impl Server {
             monitor_listener,
             websocket,
             jetstream,
+            system,
         })
     }
 
@@ -404,6 +421,7 @@ impl Server {
             tokio::spawn(monitor::serve(Arc::clone(&self.state), listener, tls))
         });
         let mut jetstream = self.jetstream;
+        let mut system = self.system;
         info!("Server is ready");
         let state = Arc::clone(&self.state);
         let mut listener = Some(self.listener);
@@ -455,6 +473,10 @@ impl Server {
         info!("Initiating Shutdown...");
         if let Some(monitoring) = monitoring {
             monitoring.abort();
+        }
+        if let Some(mut system) = system.take() {
+            // The shutdown event goes out while connections are still open to carry it.
+            let _ = tokio::task::spawn_blocking(move || system.shut_down()).await;
         }
         drop(listener);
         drop(websocket_listener);

@@ -434,6 +434,7 @@ impl Connection {
         }
         self.authenticate_connect(&ConnectOptions::default())?;
         self.shared.connect_received.store(true, Ordering::Release);
+        self.announce_connect();
         Ok(())
     }
 

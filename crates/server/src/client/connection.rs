@@ -4,12 +4,13 @@ use super::auth::{self, ReaderAuth};
 use super::transport::{Reader, Transport};
 use super::websocket::{self, WebsocketListener};
 use super::{handshake, writer, ClientIdentity, ClientShared, CloseReason};
-use crate::account::Account;
+use crate::account::{Account, GLOBAL_ACCOUNT};
 use crate::info::ConnectOptions;
 use crate::options::Options;
 use crate::router::{remove_subscription, Router};
 use crate::server::ServerState;
 use crate::subscription::{Subscription, SubscriptionRef};
+use crate::system::SystemEvent;
 use bytes::{Buf, BytesMut};
 use natrium_proto::{
     control_line, encode, errors, parse_op, ClientOp, ParserLimits, ProtocolError,
@@ -162,13 +163,32 @@ async fn serve(
     server.unregister_client(id);
     let reason = shared.close_reason().unwrap_or(reason);
     // Refused connections are remembered too, as nats-server does.
-    server
+    let record = server
         .monitor
         .record_closed(&shared, reason, &final_subscriptions);
+    if let Some(events) = server.system.get() {
+        // Billing events: for clients that got into an account other than `$G`.
+        let connected = shared.connect_received.load(Ordering::Acquire);
+        if connected && record.account.as_ref() != GLOBAL_ACCOUNT {
+            events.push(SystemEvent::Disconnect(record));
+        }
+    }
     debug!("{} - Client connection closed: {reason}", shared.label());
 }
 
 impl Connection {
+    /// Tells the system account a client got into an account (not `$G`, whose clients
+    /// nats-server does not announce).
+    pub(super) fn announce_connect(&self) {
+        let Some(events) = self.server.system.get() else {
+            return;
+        };
+        if self.account.name != GLOBAL_ACCOUNT {
+            let record = self.server.monitor.connection_record(&self.shared, false);
+            events.push(SystemEvent::Connect(record));
+        }
+    }
+
     fn new(server: Arc<ServerState>, shared: Arc<ClientShared>, label: String) -> Self {
         let options_generation = server.options_generation();
         let options = server.options();
@@ -448,6 +468,7 @@ impl Connection {
             .store(connect.protocol >= 1, Ordering::Release);
         self.connect = connect;
         self.shared.connect_received.store(true, Ordering::Release);
+        self.announce_connect();
         self.shared.wake_writer.notify_one();
         if self.connect.verbose {
             self.send(encode::OK);

@@ -68,6 +68,7 @@ pub(crate) async fn serve(
         format!("/{base_path}")
     };
     let http_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    server.monitor.http_port.store(http_port, Ordering::Relaxed);
     let endpoint = Arc::new(Endpoint {
         server,
         base_path,
@@ -172,6 +173,28 @@ fn handler(path: &str) -> Option<(&'static str, Handler)> {
         _ => return None,
     };
     Some(found)
+}
+
+/// An endpoint's JSON answer outside HTTP (the system account's `$SYS.REQ` requests), or
+/// the text of its error. Not counted in `/varz` `http_req_stats`, as nats-server does not.
+pub(crate) fn answer(
+    server: &Arc<ServerState>,
+    path: &str,
+    query: &Query,
+) -> Result<Vec<u8>, String> {
+    let endpoint = Endpoint {
+        server: Arc::clone(server),
+        base_path: String::new(),
+        http_port: server.monitor.http_port.load(Ordering::Relaxed),
+    };
+    let Some((_, reply)) = handler(path) else {
+        return Err(format!("no endpoint {path}"));
+    };
+    match reply(&endpoint, query).unwrap_or_else(|error| error) {
+        Reply::Json(body) => Ok(body),
+        Reply::BadRequest(text) => Err(text),
+        Reply::Html(_) | Reply::Metrics(_) | Reply::NotFound => Err(format!("no endpoint {path}")),
+    }
 }
 
 impl Endpoint {
@@ -598,6 +621,27 @@ fn total_subscriptions(server: &ServerState) -> u64 {
         .iter()
         .map(|a| a.sublist.count())
         .sum()
+}
+
+/// One account's figures (the system account's connection count events), if it exists.
+pub(crate) fn account_stat(server: &ServerState, account: &str) -> Option<AccountStat> {
+    account_figures(server)
+        .into_iter()
+        .find(|figures| figures.name == account)
+        .map(account_stat_of)
+}
+
+/// Subscriptions in every account, and how many accounts have any.
+pub(crate) fn subscription_totals(server: &ServerState) -> (u64, usize) {
+    let figures = account_figures(server);
+    let active = figures
+        .iter()
+        .filter(|account| account.connections > 0 || account.subscriptions > 0)
+        .count();
+    (
+        figures.iter().map(|account| account.subscriptions).sum(),
+        active,
+    )
 }
 
 /// The monitoring host: nats-server uses the client host when none is set.

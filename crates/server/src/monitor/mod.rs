@@ -24,7 +24,7 @@ use connz::{ClosedConnections, ConnectionRecord, SubDetail, DEFAULT_MAX_CLOSED_C
 use parking_lot::Mutex;
 use process::{CpuSampler, ProcessUsage};
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Instant, SystemTime};
 
 /// Monitoring's own server-wide state.
@@ -41,6 +41,9 @@ pub struct MonitorState {
     pub closed: ClosedConnections,
     /// CPU percentage sampler.
     pub cpu: CpuSampler,
+    /// The port the monitoring listener bound (0 without one), for `/varz` asked through
+    /// the system account.
+    pub http_port: AtomicU16,
 }
 
 impl MonitorState {
@@ -54,16 +57,18 @@ impl MonitorState {
             request_counts: Mutex::new(BTreeMap::new()),
             closed: ClosedConnections::new(DEFAULT_MAX_CLOSED_CLIENTS),
             cpu: CpuSampler::new(start_instant, ProcessUsage::read().cpu_ticks),
+            http_port: AtomicU16::new(0),
         }
     }
 
-    /// Remembers a connection that just closed, with the subscriptions it had.
+    /// Remembers a connection that just closed, with the subscriptions it had; returns what
+    /// was remembered.
     pub(crate) fn record_closed(
         &self,
         client: &ClientShared,
         reason: CloseReason,
         subscriptions: &[SubscriptionRef],
-    ) {
+    ) -> ConnectionRecord {
         let mut record = self.connection_record(client, true);
         record.stop = Some(SystemTime::now());
         record.reason = Some(reason.as_str());
@@ -72,7 +77,8 @@ impl MonitorState {
             .iter()
             .map(|sub| sub_detail(sub, None))
             .collect();
-        self.closed.push(record);
+        self.closed.push(record.clone());
+        record
     }
 
     /// A snapshot of one connection; subscriptions listed only `with_subscriptions`.

@@ -27,6 +27,12 @@ impl Query {
         Query { pairs }
     }
 
+    /// A query of already decoded pairs (the system account's requests carry their options
+    /// as JSON, read into the same names).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Query {
+        Query { pairs }
+    }
+
     /// The first value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
