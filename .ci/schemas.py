@@ -32,7 +32,7 @@ def free_port():
 class Connection:
     """A minimal NATS client: PUB/HPUB out, MSG/HMSG in, PINGs answered."""
 
-    def __init__(self, port):
+    def __init__(self, port, user=None):
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -45,7 +45,10 @@ class Connection:
         self.sock.settimeout(STEP_TIMEOUT_SECONDS)
         self.buffer = b""
         self.read_line()  # INFO
-        self.send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\n')
+        connect = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True}
+        if user:
+            connect.update(user=user, **{"pass": user})
+        self.send(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
 
     def send(self, data):
         self.sock.sendall(data)
@@ -160,7 +163,9 @@ def schema_for(body, schemas, is_pub_ack):
     if kind is None:
         return "jetstream/api/v1/pub_ack_response.json" if is_pub_ack else None
     for prefix, folder in (("io.nats.jetstream.api.v1.", "jetstream/api/v1/"),
-                           ("io.nats.jetstream.advisory.v1.", "jetstream/advisory/v1/")):
+                           ("io.nats.jetstream.advisory.v1.", "jetstream/advisory/v1/"),
+                           ("io.nats.server.advisory.v1.", "server/advisory/v1/"),
+                           ("io.nats.server.metric.v1.", "server/metric/v1/")):
         if kind.startswith(prefix):
             path = folder + kind[len(prefix):] + ".json"
             return path if os.path.exists(os.path.join(schemas, path)) else None
@@ -179,6 +184,7 @@ def main():
         finally:
             process.kill()
             process.wait()
+    collected += run_system_session(server)
     failures = validate(collected, schemas)
     print(f"schemas: {len(collected)} JSON messages, {len(failures)} failing")
     for failure in failures:
@@ -226,6 +232,51 @@ def run_session(port):
     while (message := connection.next_message()) is not None:
         keep(message[0], message[2], False, f"advisory on {message[0]}")
     return collected
+
+
+SYSTEM_CONFIG = """
+accounts {
+  SYS { users: [ { user: sys, password: sys } ] }
+  A { users: [ { user: a, password: a } ] }
+}
+system_account: SYS
+"""
+
+
+def run_system_session(server):
+    """The system account's events of a client of account A coming and going."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        config = os.path.join(scratch, "system.conf")
+        with open(config, "w") as file:
+            file.write(SYSTEM_CONFIG)
+        process = subprocess.Popen(
+            [server, "-a", "127.0.0.1", "-p", str(port), "-c", config],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            system = Connection(port, user="sys")
+            system.send(b"SUB $SYS.ACCOUNT.A.> 1\r\nPING\r\n")
+            while system.next_message() is not None:
+                pass
+            client = Connection(port, user="a")
+            client.send(b"PING\r\n")
+            while client.next_message() is not None:
+                pass
+            client.sock.close()
+            collected = []
+            # CONNECT, the account's connection count, DISCONNECT and the count again.
+            while len(collected) < 4:
+                try:
+                    message = system.next_message()
+                except TimeoutError:
+                    print(f"schemas: {len(collected)} of 4 system events arrived")
+                    break
+                if message is not None:
+                    collected.append((f"event on {message[0]}", json.loads(message[2]), False))
+            return collected
+        finally:
+            process.kill()
+            process.wait()
 
 
 def validate(collected, schemas):
