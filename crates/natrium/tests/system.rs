@@ -238,3 +238,37 @@ accounts {
     .await;
     assert!(answer.is_err(), "account A reached the system service");
 }
+
+#[tokio::test]
+async fn an_accounts_jsz_reports_its_streams() {
+    let store = tempfile::tempdir().unwrap();
+    let config = Config::new(&format!(
+        r#"
+jetstream {{ store_dir: "{}" }}
+accounts {{
+  SYS {{ users: [ {{ user: sys, password: sys }} ] }}
+  A {{ jetstream: enabled, users: [ {{ user: a, password: a }} ] }}
+  B {{ users: [ {{ user: b, password: b }} ] }}
+}}
+system_account: SYS
+"#,
+        store.path().display()
+    ));
+    let server = start(&config).await;
+    let a = user(&server, "a").await;
+    let context = async_nats::jetstream::new(a);
+    let stream = async_nats::jetstream::stream::Config {
+        name: "TASKS".to_string(),
+        subjects: vec!["tasks.>".to_string()],
+        ..Default::default()
+    };
+    within("create stream", context.create_stream(stream))
+        .await
+        .unwrap();
+    let sys = user(&server, "sys").await;
+    let jsz = request_json(&sys, "$SYS.REQ.ACCOUNT.A.JSZ", r#"{"streams":true}"#).await;
+    assert_eq!(jsz["data"]["name"], "A", "{jsz}");
+    assert_eq!(jsz["data"]["stream_detail"][0]["name"], "TASKS");
+    let disabled = request_json(&sys, "$SYS.REQ.ACCOUNT.B.JSZ", "").await;
+    assert_eq!(disabled["error"]["code"], 500, "{disabled}");
+}

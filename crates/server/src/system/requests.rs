@@ -210,21 +210,34 @@ fn account_endpoint(
         "SUBSZ" => endpoint(server, "/subsz", options, &[acc, ("subs", "1")]),
         "CONNZ" => endpoint(server, "/connz", options, &[acc]),
         "LEAFZ" => endpoint(server, "/leafz", options, &[acc]),
-        "JSZ" => endpoint(server, "/jsz", options, &[acc]),
+        // nats-server answers both with the account's detail alone.
+        "JSZ" => endpoint(server, "/jsz", options, &[acc]).and_then(|json| {
+            let missing = format!("account {account:?} not jetstream enabled");
+            extract(
+                &json,
+                |value| value.get_mut("account_details")?.get_mut(0),
+                missing,
+            )
+        }),
         "INFO" => endpoint(server, "/accountz", options, &[acc]).and_then(|json| {
-            // nats-server answers with the account's detail alone.
-            let mut value: Value =
-                serde_json::from_slice(&json).map_err(|e| (500, e.to_string()))?;
-            let detail = value
-                .get_mut("account_detail")
-                .map(Value::take)
-                .unwrap_or(Value::Null);
-            serde_json::to_vec(&detail).map_err(|e| (500, e.to_string()))
+            let missing = format!("account {account:?} does not exist");
+            extract(&json, |value| value.get_mut("account_detail"), missing)
         }),
         "STATZ" => return accounts_statz(server, options, Some(account)),
         _ => return None,
     };
     Some(answer)
+}
+
+/// The part of an endpoint's answer that `pick` finds, or a 500 with `missing`.
+fn extract(
+    json: &[u8],
+    pick: impl FnOnce(&mut Value) -> Option<&mut Value>,
+    missing: String,
+) -> Result<Vec<u8>, (u16, String)> {
+    let mut value: Value = serde_json::from_slice(json).map_err(|e| (500, e.to_string()))?;
+    let part = pick(&mut value).map(Value::take).ok_or((500, missing))?;
+    serde_json::to_vec(&part).map_err(|e| (500, e.to_string()))
 }
 
 /// `/accstatz` for one account or all; `None` when no account has connections and unused
