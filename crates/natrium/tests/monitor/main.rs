@@ -706,7 +706,11 @@ async fn metrics_parse_as_prometheus_text_and_agree_with_varz() {
     );
     assert_eq!(counter("natrium_server_slow_consumers_total"), 0.0);
     assert_eq!(gauge("natrium_server_connections"), 2.0);
-    assert_eq!(gauge("natrium_server_subscriptions"), 1.0);
+    // The system account's internal subscriptions count too, as in nats-server's /varz.
+    assert_eq!(
+        gauge("natrium_server_subscriptions"),
+        as_f64("subscriptions")
+    );
     assert!(gauge("process_resident_memory_bytes") > 0.0);
     assert!(counter("process_cpu_seconds_total") >= 0.0);
     assert_eq!(gauge("natrium_server_info"), 1.0);
