@@ -37,6 +37,9 @@ pub(crate) struct Origin {
 
 /// Per-publisher routing state: a match cache and what one batch touched.
 pub(crate) struct Router {
+    /// The connection (or server thread's client) publishing through this router: the
+    /// requestor or responder of a request measured for latency tracking.
+    publisher: Arc<ClientShared>,
     cache: MatchCache<SubscriptionRef>,
     /// Connections given data during this batch, woken once at its end.
     pending_flush: Vec<Arc<ClientShared>>,
@@ -53,9 +56,10 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// A router whose queue-member choices start from `seed` (never zero).
-    pub fn new(seed: u64) -> Self {
+    /// A router for `publisher`'s messages whose queue-member choices start from `seed`.
+    pub fn new(seed: u64, publisher: Arc<ClientShared>) -> Self {
         Router {
+            publisher,
             cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
             pending_flush: Vec::new(),
             stalled_on: Vec::new(),
