@@ -47,7 +47,8 @@ pub(crate) struct Router {
     pub stalled_on: Vec<Arc<ClientShared>>,
     /// State of the generator that spreads messages across queue group members.
     rng: u64,
-    /// Messages and bytes delivered during this batch, published once at its end.
+    /// Messages and bytes delivered in the publisher's account during this batch, published
+    /// once at its end.
     out_msgs: u64,
     out_bytes: u64,
     /// Imports: how deep the current forwarding goes, reused subject buffers, and match
@@ -111,8 +112,10 @@ impl Router {
         }
     }
 
-    /// Adds the batch's delivery counters to the server's and the account's, once.
+    /// Adds the batch's delivery counters to the server's and the publisher's account's (and
+    /// those of accounts service imports delivered into), once.
     pub fn publish_out_stats(&mut self, stats: &ServerStats, account: &Account) {
+        self.forwarding.publish_foreign_stats(stats);
         if self.out_msgs == 0 {
             return;
         }
@@ -213,8 +216,11 @@ impl Router {
         if client.is_backed_up() && !self.stalled_on.iter().any(|c| Arc::ptr_eq(c, client)) {
             self.stalled_on.push(Arc::clone(client));
         }
-        self.out_msgs += 1;
-        self.out_bytes += publish.message.len() as u64;
+        let bytes = publish.message.len() as u64;
+        if !self.forwarding.count_foreign(bytes) {
+            self.out_msgs += 1;
+            self.out_bytes += bytes;
+        }
         true
     }
 

@@ -8,6 +8,11 @@
 //! a message a stream import brought in is not carried on by another stream import (a
 //! service import in between starts afresh).
 //!
+//! Deliveries count to the account a message was published in, as nats-server counts them:
+//! a service import's request counts to the exporter, its answer to the importer; a stream
+//! import's deliveries stay with the account it was published in (nats-server's shadow
+//! subscriptions match there).
+//!
 //! A service export with latency tracking samples requests here: a sampled request's route
 //! carries its [`Tracking`], and its answer (or its failure: no reply subject, no
 //! responder) becomes a [`LatencyReport`] queued to the system account's thread. Exports
@@ -19,10 +24,11 @@ use crate::account::imports::{Forward, ServiceImport, StreamImport};
 use crate::account::latency::{self, LatencyReport, LatencyStatus, Party, Tracking};
 use crate::account::responses::ResponseRoute;
 use crate::account::Account;
-use crate::server::ServerState;
+use crate::server::{ServerState, ServerStats};
 use crate::subscription::SubscriptionRef;
 use natrium_proto::Publish;
 use natrium_sublist::{MatchCache, MatchResult};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Instant, SystemTime};
 
@@ -43,6 +49,18 @@ pub(super) struct Forwarding {
     buffers: Vec<Vec<u8>>,
     /// Match caches of the accounts forwarded into, by account id.
     caches: Vec<(u64, MatchCache<SubscriptionRef>)>,
+    /// The account a service import forwarded the message into, whose deliveries count
+    /// there; `None` in the publisher's own account.
+    counted_in: Option<Arc<Account>>,
+    /// Messages and bytes delivered this batch in accounts other than the publisher's.
+    foreign_out: Vec<ForeignCount>,
+}
+
+/// One account's deliveries in a batch.
+struct ForeignCount {
+    account: Arc<Account>,
+    msgs: u64,
+    bytes: u64,
 }
 
 impl Forwarding {
@@ -52,6 +70,54 @@ impl Forwarding {
 
     fn give_back(&mut self, buffer: Vec<u8>) {
         self.buffers.push(buffer);
+    }
+
+    /// Counts one delivery to the account a service import forwarded into; false in the
+    /// publisher's own account, which the router counts itself.
+    pub(super) fn count_foreign(&mut self, bytes: u64) -> bool {
+        let Some(account) = &self.counted_in else {
+            return false;
+        };
+        match self
+            .foreign_out
+            .iter_mut()
+            .find(|count| Arc::ptr_eq(&count.account, account))
+        {
+            Some(count) => {
+                count.msgs += 1;
+                count.bytes += bytes;
+            }
+            None => self.foreign_out.push(ForeignCount {
+                account: Arc::clone(account),
+                msgs: 1,
+                bytes,
+            }),
+        }
+        true
+    }
+
+    /// Adds the batch's deliveries in other accounts to theirs and the server's.
+    pub(super) fn publish_foreign_stats(&mut self, stats: &ServerStats) {
+        for count in self.foreign_out.drain(..) {
+            stats.out_msgs.fetch_add(count.msgs, Ordering::Relaxed);
+            stats.out_bytes.fetch_add(count.bytes, Ordering::Relaxed);
+            let account = &count.account.stats;
+            account.out_msgs.fetch_add(count.msgs, Ordering::Relaxed);
+            account.out_bytes.fetch_add(count.bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Delivers with `account` as the account deliveries count to, then restores the
+    /// outer one.
+    fn counting_in<T>(
+        router: &mut Router,
+        account: &Arc<Account>,
+        deliver: impl FnOnce(&mut Router) -> T,
+    ) -> T {
+        let outer = router.forwarding.counted_in.replace(Arc::clone(account));
+        let result = deliver(router);
+        router.forwarding.counted_in = outer;
+        result
     }
 
     /// The subscriptions of `account` matching `subject`, cached for repeating subjects.
@@ -211,7 +277,9 @@ impl Router {
             reply: routed_reply,
             ..*publish
         };
-        let delivered = self.deliver_in(server, &exporter, &subject, &forwarded, origin);
+        let delivered = Forwarding::counting_in(self, &exporter, |router| {
+            router.deliver_in(server, &exporter, &subject, &forwarded, origin)
+        });
         if !delivered && routed_reply.is_some() {
             if let Some(tracking) = exporter.responses.cancel(&reply) {
                 let status = LatencyStatus::ServiceUnavailable;
@@ -272,14 +340,16 @@ impl Router {
         };
         // Reply subjects are seen once: matched uncached, as the router does for replies.
         let (matches, _) = importer.sublist.match_subject(&route.reply);
-        self.deliver_all(
-            server,
-            &importer,
-            &matches,
-            &route.reply,
-            &forwarded,
-            origin,
-        )
+        Forwarding::counting_in(self, &importer, |router| {
+            router.deliver_all(
+                server,
+                &importer,
+                &matches,
+                &route.reply,
+                &forwarded,
+                origin,
+            )
+        })
     }
 }
 
