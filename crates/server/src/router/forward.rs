@@ -351,9 +351,7 @@ impl Router {
             )
         })
     }
-}
 
-impl Router {
     /// Reports a sampled request's answer (200), this router's publisher being the
     /// responder. Measured before the answer is delivered, as nats-server does.
     fn report_answer(
