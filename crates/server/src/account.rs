@@ -2,6 +2,7 @@
 
 pub mod config;
 pub(crate) mod imports;
+pub(crate) mod latency;
 mod registry;
 pub(crate) mod responses;
 pub(crate) mod transform;

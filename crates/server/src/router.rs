@@ -37,6 +37,9 @@ pub(crate) struct Origin {
 
 /// Per-publisher routing state: a match cache and what one batch touched.
 pub(crate) struct Router {
+    /// The connection (or server thread's client) publishing through this router: the
+    /// requestor or responder of a request measured for latency tracking.
+    publisher: Arc<ClientShared>,
     cache: MatchCache<SubscriptionRef>,
     /// Connections given data during this batch, woken once at its end.
     pending_flush: Vec<Arc<ClientShared>>,
@@ -44,7 +47,8 @@ pub(crate) struct Router {
     pub stalled_on: Vec<Arc<ClientShared>>,
     /// State of the generator that spreads messages across queue group members.
     rng: u64,
-    /// Messages and bytes delivered during this batch, published once at its end.
+    /// Messages and bytes delivered in the publisher's account during this batch, published
+    /// once at its end.
     out_msgs: u64,
     out_bytes: u64,
     /// Imports: how deep the current forwarding goes, reused subject buffers, and match
@@ -53,9 +57,10 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// A router whose queue-member choices start from `seed` (never zero).
-    pub fn new(seed: u64) -> Self {
+    /// A router for `publisher`'s messages whose queue-member choices start from `seed`.
+    pub fn new(seed: u64, publisher: Arc<ClientShared>) -> Self {
         Router {
+            publisher,
             cache: MatchCache::new(MATCH_CACHE_ENTRIES_MAX),
             pending_flush: Vec::new(),
             stalled_on: Vec::new(),
@@ -107,8 +112,10 @@ impl Router {
         }
     }
 
-    /// Adds the batch's delivery counters to the server's and the account's, once.
+    /// Adds the batch's delivery counters to the server's and the publisher's account's (and
+    /// those of accounts service imports delivered into), once.
     pub fn publish_out_stats(&mut self, stats: &ServerStats, account: &Account) {
+        self.forwarding.publish_foreign_stats(stats);
         if self.out_msgs == 0 {
             return;
         }
@@ -209,8 +216,11 @@ impl Router {
         if client.is_backed_up() && !self.stalled_on.iter().any(|c| Arc::ptr_eq(c, client)) {
             self.stalled_on.push(Arc::clone(client));
         }
-        self.out_msgs += 1;
-        self.out_bytes += publish.message.len() as u64;
+        let bytes = publish.message.len() as u64;
+        if !self.forwarding.count_foreign(bytes) {
+            self.out_msgs += 1;
+            self.out_bytes += bytes;
+        }
         true
     }
 

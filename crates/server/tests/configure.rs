@@ -537,6 +537,10 @@ fn import_mistakes_get_nats_server_errors() {
             "Latency subject required, but missing",
         ),
         (
+            exporting(r#"{service: "s", latency: {sampling: headers, subject: lat}}"#, ""),
+            "latency sampling \"headers\" is not supported by natrium yet",
+        ),
+        (
             exporting("", r#"{stream: {account: A}}"#),
             "Expect an account name and a subject",
         ),

@@ -313,3 +313,83 @@ accounts {{
     assert_eq!(info["config"]["name"], "COPIES", "{info}");
     assert_eq!(info["state"]["messages"], 3, "{info}");
 }
+
+/// `sent` of each account in `/accstatz` (what its clients were delivered).
+async fn sent_by_account(http_port: u16) -> Vec<(String, u64)> {
+    let statz = crate::http_json(http_port, "/accstatz?unused=1").await;
+    let mut sent: Vec<(String, u64)> = statz["account_statz"]
+        .as_array()
+        .expect("account_statz")
+        .iter()
+        .filter(|s| s["acc"] == "A" || s["acc"] == "B")
+        .map(|s| {
+            let acc = s["acc"].as_str().unwrap_or_default().to_string();
+            (acc, s["sent"]["msgs"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    sent.sort();
+    sent
+}
+
+/// nats-server counts a delivery to the account the message was published in: a service
+/// import's request to the exporter and its answer to the importer, and a stream import's
+/// deliveries to the exporter (its shadow subscriptions match there).
+#[tokio::test]
+async fn import_deliveries_count_to_the_account_they_were_published_in() {
+    let config = Config::new(
+        r#"
+accounts {
+  A {
+    users: [{user: a, password: a}]
+    exports: [{stream: "foo.>"}, {service: "req.>"}]
+  }
+  B {
+    users: [{user: b, password: b}]
+    imports: [
+      {stream: {account: A, subject: "foo.>"}}
+      {service: {account: A, subject: "req.foo"}, to: "local.foo"}
+    ]
+  }
+}
+"#,
+    );
+    let http_port = crate::common::free_port();
+    let server = start(&config, &["-m", &http_port.to_string()]).await;
+    let a = login(&server, "a").await;
+    let b = login(&server, "b").await;
+    let mut b_all = b.subscribe("foo.>").await.expect("subscribe");
+    let mut b_one = b.subscribe("foo.x").await.expect("subscribe");
+    let mut a_requests = a.subscribe("req.foo").await.expect("subscribe");
+    let inbox = b.new_inbox();
+    let mut b_answers = b.subscribe(inbox.clone()).await.expect("subscribe");
+    settle(&a).await;
+    settle(&b).await;
+    let sent = || sent_by_account(http_port);
+    let start = sent().await;
+    let delta = |now: Vec<(String, u64)>| -> Vec<u64> {
+        now.iter().zip(&start).map(|(n, s)| n.1 - s.1).collect()
+    };
+
+    a.publish("foo.x", "streamed".into())
+        .await
+        .expect("publish");
+    a.flush().await.expect("flush");
+    next_payload(&mut b_all).await;
+    next_payload(&mut b_one).await;
+    assert_eq!(delta(sent().await), [2, 0], "stream import: A published");
+
+    b.publish_with_reply("local.foo", inbox, "q".into())
+        .await
+        .expect("publish");
+    b.flush().await.expect("flush");
+    let request = within("the request", a_requests.next())
+        .await
+        .expect("request");
+    assert_eq!(delta(sent().await), [3, 0], "the request counts in A");
+
+    let reply = request.reply.expect("a reply subject");
+    a.publish(reply, "answer".into()).await.expect("answer");
+    a.flush().await.expect("flush");
+    next_payload(&mut b_answers).await;
+    assert_eq!(delta(sent().await), [3, 1], "the answer counts in B");
+}

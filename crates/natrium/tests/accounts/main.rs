@@ -1,6 +1,7 @@
 //! Accounts from the config file, against the real binary: binding users to accounts,
 //! isolation, per-account limits, monitoring per account, reload, JetStream in an account,
-//! stream and service exports and imports, and the config errors of broken links.
+//! stream and service exports and imports, service latency tracking, and the config errors
+//! of broken links.
 //!
 //! With `NATRIUM_TEST_SERVER=/usr/sbin/nats-server` the same tests check nats-server
 //! 2.9.10, which is how their expectations were confirmed.
@@ -10,6 +11,7 @@ mod common;
 
 mod binding;
 mod imports;
+mod latency;
 
 use common::{within, TestServer};
 use std::path::PathBuf;

@@ -126,7 +126,8 @@ pub struct ServiceLatency {
 pub enum LatencySampling {
     /// This percentage of requests (1 to 100).
     Percent(u8),
-    /// Requests whose headers ask for tracing (`sampling: headers`).
+    /// Requests whose headers ask for tracing (`sampling: headers`); refused when the
+    /// configuration loads, as Natrium does not sample by trace headers yet.
     Headers,
 }
 

@@ -7,7 +7,10 @@
 //! These subscriptions belong to internal clients marked [`Internal::Forward`]; the router
 //! tells them from plain subscribers with the one branch it already takes for JetStream's.
 
-use super::config::{AccountConfig, ExportKind, ImportKind, ResponseType, ServiceExport};
+use super::config::{
+    AccountConfig, ExportKind, ImportKind, LatencySampling, ResponseType, ServiceExport,
+};
+use super::latency::LatencyExport;
 use super::transform::SubjectTransform;
 use super::{Account, Accounts};
 use crate::client::ClientShared;
@@ -48,6 +51,10 @@ pub(crate) struct ServiceImport {
     pub response_type: ResponseType,
     /// How long a request's response route lives.
     pub response_threshold: Duration,
+    /// The export's latency tracking, if it has any.
+    pub latency: Option<Arc<LatencyExport>>,
+    /// Whether the importer shares its requestors' details in latency reports.
+    pub share: bool,
 }
 
 /// The forwarding subscriptions in place, so a reload can replace them all.
@@ -89,7 +96,7 @@ impl InstalledImports {
                         });
                         (&exporter, import.subject.as_str(), forward)
                     }
-                    ImportKind::Service { .. } => {
+                    ImportKind::Service { share, .. } => {
                         let export = service_export(exporter_config, &import.subject);
                         let forward = Forward::Service(ServiceImport {
                             exporter: Arc::downgrade(&exporter),
@@ -97,6 +104,8 @@ impl InstalledImports {
                             transform: transform(&local, &import.subject),
                             response_type: export.response_type,
                             response_threshold: export.response_threshold,
+                            latency: latency_export(&export),
+                            share: *share,
                         });
                         (&importer, local.as_str(), forward)
                     }
@@ -152,6 +161,19 @@ fn service_export(exporter: &AccountConfig, subject: &str) -> ServiceExport {
         })
         .map(|(_, service)| service.clone())
         .unwrap_or_default()
+}
+
+/// The latency tracking the router applies for `export`. Configuration refuses
+/// `sampling: headers`, so only percentages reach here.
+fn latency_export(export: &ServiceExport) -> Option<Arc<LatencyExport>> {
+    let latency = export.latency.as_ref()?;
+    let LatencySampling::Percent(sampling_percent) = latency.sampling else {
+        return None;
+    };
+    Some(Arc::new(LatencyExport {
+        sampling_percent,
+        subject: latency.subject.as_str().into(),
+    }))
 }
 
 /// Subscribes an internal forwarding client to `filter` in `account`.

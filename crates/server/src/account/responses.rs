@@ -3,10 +3,15 @@
 //! exporter, one wildcard subscription per exporter catches the answers, and this table says
 //! which importer and which original reply each one stands for. A singleton route ends with
 //! its first answer; every route ends at its export's `response_threshold`.
+//!
+//! A route of a request sampled for latency tracking carries its [`Tracking`]; when such a
+//! route times out, it is kept aside for the system account's thread to report (504).
 
+use super::latency::Tracking;
 use super::Account;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Weak;
 use std::time::Instant;
 
@@ -28,6 +33,8 @@ pub(crate) struct ResponseRoute {
     pub singleton: bool,
     /// When the route ends regardless.
     pub deadline: Instant,
+    /// Set when the request was sampled for latency tracking (singleton routes only).
+    pub tracking: Option<Box<Tracking>>,
 }
 
 /// An exporter's response table.
@@ -35,6 +42,9 @@ pub(crate) struct Responses {
     /// `_R_.<6 characters>.`, fixed for the account's life.
     prefix: String,
     pending: Mutex<Pending>,
+    /// Open routes with tracking plus timed-out tracked routes not yet reported: while
+    /// non-zero, the system account's thread looks for timeouts (no lock taken otherwise).
+    tracked: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -42,6 +52,8 @@ struct Pending {
     routes: HashMap<Box<[u8]>, ResponseRoute>,
     /// Reply subjects in the order they were made, for expiry.
     by_age: VecDeque<(Instant, Box<[u8]>)>,
+    /// Tracked routes that ended at their deadline, waiting to be reported.
+    timed_out: Vec<Tracking>,
 }
 
 impl Responses {
@@ -53,6 +65,7 @@ impl Responses {
         Responses {
             prefix,
             pending: Mutex::new(Pending::default()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
@@ -62,14 +75,17 @@ impl Responses {
     }
 
     /// Records `route` and writes its new reply subject (a token drawn from `random`) into
-    /// `out`. Routes past their deadline are dropped on the way.
+    /// `out`. Routes past their deadline are dropped on the way. Returns true when this is
+    /// the only tracked route, so the caller wakes whoever reports timeouts.
     pub fn register(
         &self,
         mut random: impl FnMut() -> u64,
         route: ResponseRoute,
         now: Instant,
         out: &mut Vec<u8>,
-    ) {
+    ) -> bool {
+        let first_tracked =
+            route.tracking.is_some() && self.tracked.fetch_add(1, Ordering::AcqRel) == 0;
         let mut pending = self.pending.lock();
         pending.expire(now);
         let mut subject = String::with_capacity(self.prefix.len() + TOKEN_LEN);
@@ -86,6 +102,7 @@ impl Responses {
         pending.routes.insert(key, route);
         out.clear();
         out.extend_from_slice(subject.as_bytes());
+        first_tracked
     }
 
     /// Where an answer on `reply` goes, if its route is still open; a singleton route
@@ -94,18 +111,50 @@ impl Responses {
         let mut pending = self.pending.lock();
         let route = pending.routes.get(reply)?;
         if route.deadline <= now {
-            pending.routes.remove(reply);
+            if let Some(route) = pending.routes.remove(reply) {
+                pending.time_out(route);
+            }
             return None;
         }
         if route.singleton {
-            return pending.routes.remove(reply);
+            let route = pending.routes.remove(reply);
+            drop(pending);
+            if route.as_ref().is_some_and(|r| r.tracking.is_some()) {
+                self.tracked.fetch_sub(1, Ordering::AcqRel);
+            }
+            return route;
         }
         Some(route.clone())
     }
 
-    /// Forgets the route of `reply` (its request reached no responder).
-    pub fn cancel(&self, reply: &[u8]) {
-        self.pending.lock().routes.remove(reply);
+    /// Forgets the route of `reply` (its request reached no responder) and hands back its
+    /// tracking, if any, for a 503.
+    pub fn cancel(&self, reply: &[u8]) -> Option<Box<Tracking>> {
+        let tracking = self.pending.lock().routes.remove(reply)?.tracking;
+        if tracking.is_some() {
+            self.tracked.fetch_sub(1, Ordering::AcqRel);
+        }
+        tracking
+    }
+
+    /// Whether any tracked route is open or waits to be reported.
+    pub fn has_tracked(&self) -> bool {
+        self.tracked.load(Ordering::Acquire) > 0
+    }
+
+    /// Ends the routes past their deadline and takes the tracked ones among them (and those
+    /// an answer found expired), to be reported as timeouts.
+    pub fn take_timed_out(&self, now: Instant) -> Vec<Tracking> {
+        if !self.has_tracked() {
+            return Vec::new();
+        }
+        let timed_out = {
+            let mut pending = self.pending.lock();
+            pending.expire(now);
+            std::mem::take(&mut pending.timed_out)
+        };
+        self.tracked.fetch_sub(timed_out.len(), Ordering::AcqRel);
+        timed_out
     }
 
     /// Routes still open.
@@ -130,9 +179,19 @@ impl Pending {
                     .get(&key)
                     .is_some_and(|route| route.deadline <= now)
                 {
-                    self.routes.remove(&key);
+                    if let Some(route) = self.routes.remove(&key) {
+                        self.time_out(route);
+                    }
                 }
             }
+        }
+    }
+
+    /// Keeps a timed-out route's tracking for the timeout report; it stays counted in
+    /// `tracked` until taken.
+    fn time_out(&mut self, route: ResponseRoute) {
+        if let Some(tracking) = route.tracking {
+            self.timed_out.push(*tracking);
         }
     }
 }
@@ -156,6 +215,7 @@ mod tests {
             reply: b"_INBOX.1".as_slice().into(),
             singleton,
             deadline,
+            tracking: None,
         }
     }
 

@@ -198,7 +198,7 @@ impl Connection {
             headers: false,
         };
         let trace = options.trace;
-        let router = Router::new(server.seed_for(shared.id));
+        let router = Router::new(server.seed_for(shared.id), Arc::clone(&shared));
         let auth = ReaderAuth::start(&server, &shared);
         // Every client starts in `$G`, which has no limits, as in nats-server.
         let account = Arc::clone(server.global_account());

@@ -55,13 +55,18 @@ impl InternalClient {
         let sink = InternalSink::new(name, Arc::clone(inbox));
         let shared = Arc::new(ClientShared::new_internal(id, Arc::clone(&account), sink));
         InternalClient {
-            router: Router::new(server.seed_for(id)),
+            router: Router::new(server.seed_for(id), Arc::clone(&shared)),
             shared,
             account,
             subscriptions: BTreeMap::new(),
             next_sid: 1,
             scratch: Vec::new(),
         }
+    }
+
+    /// The account the client publishes in.
+    pub fn account(&self) -> &Arc<Account> {
+        &self.account
     }
 
     /// Makes the client's subscriptions exactly `filters`.

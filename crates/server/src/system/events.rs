@@ -13,6 +13,8 @@ pub const CONNECT_EVENT_TYPE: &str = "io.nats.server.advisory.v1.client_connect"
 pub const DISCONNECT_EVENT_TYPE: &str = "io.nats.server.advisory.v1.client_disconnect";
 /// Schema type of an account's connection count.
 pub const ACCOUNT_CONNECTIONS_TYPE: &str = "io.nats.server.advisory.v1.account_connections";
+/// Schema type of a service latency measurement.
+pub const SERVICE_LATENCY_TYPE: &str = "io.nats.server.metric.v1.service_latency";
 
 /// The server that sent an event (`ServerInfo` in nats-server's events).
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +82,9 @@ pub struct ClientInfo {
     /// Round trip in nanoseconds (Go marshals a `time.Duration` as its integer).
     #[serde(skip_serializing_if = "is_zero")]
     pub rtt: u64,
+    /// The server the client is connected to (latency reports' detailed parties).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub server: String,
     /// Disconnect time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop: Option<String>,
@@ -93,6 +98,35 @@ pub struct ClientInfo {
 
 fn is_zero(value: &u64) -> bool {
     *value == 0
+}
+
+/// A service latency measurement, published on the export's latency subject in the
+/// exporting account (nats-server's `ServiceLatency`).
+#[derive(Debug, Serialize)]
+pub struct ServiceLatency {
+    /// Type, id, time.
+    #[serde(flatten)]
+    pub event: TypedEvent,
+    /// 200, or the failure's code (400, 503, 504).
+    pub status: u16,
+    /// The failure's text. nats-server 2.9 names this field `description`, though its
+    /// published schema says `error`; the server is what clients read.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub description: &'static str,
+    /// Who asked: account and round trip, more if the import shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requestor: Option<ClientInfo>,
+    /// Who answered, in full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responder: Option<ClientInfo>,
+    /// When the request started (RFC 3339, UTC).
+    pub start: String,
+    /// The responder's time, nanoseconds.
+    pub service: u64,
+    /// The server's share, nanoseconds.
+    pub system: u64,
+    /// The whole request as the requestor saw it, nanoseconds.
+    pub total: u64,
 }
 
 /// `$SYS.ACCOUNT.<account>.CONNECT`.

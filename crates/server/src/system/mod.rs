@@ -4,11 +4,14 @@
 //! the same JSON as the monitoring endpoints.
 //!
 //! Connections never wait on it: they queue an event and wake the thread, which builds the
-//! JSON and routes it like any publish.
+//! JSON and routes it like any publish. Routers queue service latency measurements the same
+//! way; the thread publishes them in the exporting account (`latency.rs`).
 
 pub(crate) mod events;
+mod latency;
 mod requests;
 
+use crate::account::latency::LatencyReport;
 use crate::account::Account;
 use crate::internal::{Batch, Inbox, InternalClient, InternalMessage};
 use crate::monitor::connz::ConnectionRecord;
@@ -22,10 +25,11 @@ use natrium_jetstream::consumer::advisory::IdGenerator;
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
-use tracing::error;
+use tracing::{error, warn};
 
 /// The first statistics go out this soon after start; the interval then doubles.
 const STATSZ_INTERVAL_FIRST: Duration = Duration::from_millis(250);
@@ -33,6 +37,9 @@ const STATSZ_INTERVAL_FIRST: Duration = Duration::from_millis(250);
 const STATSZ_INTERVAL: Duration = Duration::from_secs(10);
 /// How often an account with connections repeats its connection count.
 const ACCOUNT_CONNS_HEARTBEAT: Duration = Duration::from_secs(30);
+/// Events queued for the thread beyond which latency reports are dropped (and counted)
+/// rather than queued: measurements must not grow memory when the thread falls behind.
+const LATENCY_QUEUE_EVENTS_MAX: usize = 16 * 1024;
 
 /// Something a connection tells the system account about.
 pub(crate) enum SystemEvent {
@@ -40,18 +47,41 @@ pub(crate) enum SystemEvent {
     Connect(ConnectionRecord),
     /// A client of an account closed (the record has its stop time and reason).
     Disconnect(ConnectionRecord),
+    /// A sampled service request was measured.
+    Latency(LatencyReport),
 }
 
 /// Where connections queue events for the system thread.
 pub(crate) struct SystemEvents {
     inbox: Arc<Inbox>,
     queue: Mutex<Vec<SystemEvent>>,
+    /// Latency reports dropped because the queue was full, not yet logged.
+    latency_dropped: AtomicU64,
 }
 
 impl SystemEvents {
     /// Queues `event` and wakes the thread.
     pub fn push(&self, event: SystemEvent) {
         self.queue.lock().push(event);
+        self.inbox.wake();
+    }
+
+    /// Queues a latency report, unless [`LATENCY_QUEUE_EVENTS_MAX`] events already wait.
+    pub fn push_latency(&self, report: LatencyReport) {
+        {
+            let mut queue = self.queue.lock();
+            if queue.len() >= LATENCY_QUEUE_EVENTS_MAX {
+                drop(queue);
+                self.latency_dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            queue.push(SystemEvent::Latency(report));
+        }
+        self.inbox.wake();
+    }
+
+    /// Wakes the thread to look at its timers (a tracked route opened).
+    pub fn wake(&self) {
         self.inbox.wake();
     }
 }
@@ -69,6 +99,7 @@ impl SystemService {
         let events = Arc::new(SystemEvents {
             inbox: Arc::clone(&inbox),
             queue: Mutex::new(Vec::new()),
+            latency_dropped: AtomicU64::new(0),
         });
         let mut client = InternalClient::new(&server, account, &inbox);
         client.set_filters(&requests::filters(&server.server_id));
@@ -82,6 +113,7 @@ impl SystemService {
             statsz_interval: STATSZ_INTERVAL_FIRST,
             statsz_due: Instant::now() + STATSZ_INTERVAL_FIRST,
             tracked: BTreeMap::new(),
+            latency: latency::LatencyPublishers::default(),
         };
         let thread = std::thread::Builder::new()
             .name("system".to_string())
@@ -128,6 +160,8 @@ struct Worker {
     statsz_due: Instant,
     /// Accounts with connections, and when their count is next repeated.
     tracked: BTreeMap<String, Instant>,
+    /// Where latency reports are published, and the timeout checks.
+    latency: latency::LatencyPublishers,
 }
 
 impl Worker {
@@ -153,6 +187,7 @@ impl Worker {
             }
             self.timers();
             self.client.end_batch(&self.server);
+            self.latency.end_batch(&self.server);
             spare = batch;
         }
         let subject = format!("$SYS.SERVER.{}.SHUTDOWN", self.server.server_id);
@@ -163,7 +198,10 @@ impl Worker {
 
     fn next_due(&self) -> Instant {
         let heartbeat = self.tracked.values().min().copied();
-        heartbeat.map_or(self.statsz_due, |due| due.min(self.statsz_due))
+        let due = heartbeat.map_or(self.statsz_due, |due| due.min(self.statsz_due));
+        self.latency
+            .timeout_check_due
+            .map_or(due, |check| check.min(due))
     }
 
     fn timers(&mut self) {
@@ -183,12 +221,33 @@ impl Worker {
         for account in due {
             self.account_connections(&account);
         }
+        self.latency.schedule_timeout_check(&self.server, now);
+        for report in self.latency.timed_out(&self.server, now) {
+            self.latency_report(report);
+        }
+        let dropped = self.events.latency_dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            warn!("Dropped {dropped} service latency reports: the system account queue is full");
+        }
+    }
+
+    /// Publishes one measurement on its export's latency subject, in the exporter.
+    fn latency_report(&mut self, report: LatencyReport) {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let id = self.ids.next_id(nanos);
+        let system_account = &self.client.account().name;
+        let message = latency::message(&self.server, system_account, &report, id);
+        self.latency
+            .publish(&self.server, &self.inbox, &report, &message);
     }
 
     fn event(&mut self, event: SystemEvent) {
         let (record, connected) = match event {
             SystemEvent::Connect(record) => (record, true),
             SystemEvent::Disconnect(record) => (record, false),
+            SystemEvent::Latency(report) => return self.latency_report(report),
         };
         let account = record.account.to_string();
         let now = SystemTime::now();
@@ -293,6 +352,7 @@ fn client_info(record: &ConnectionRecord) -> ClientInfo {
         lang: identity.lang.clone(),
         ver: identity.version.clone(),
         rtt: record.rtt_nanos,
+        server: String::new(),
         stop: record.stop.map(format::rfc3339_nanos),
         kind: "Client".to_string(),
         client_type: if record.websocket {

@@ -246,7 +246,13 @@ fn latency(value: &Value) -> Result<ServiceLatency, String> {
             }
         };
         sampling = match percent {
-            -1 => LatencySampling::Headers,
+            // nats-server samples by the request's trace headers then (Uber, B3, W3C);
+            // refused rather than silently sampling nothing.
+            -1 => {
+                return Err(format!(
+                    "{sample_at}: latency sampling \"headers\" is not supported by natrium yet"
+                ))
+            }
             1..=100 => LatencySampling::Percent(percent as u8),
             _ => return Err(format!("{sample_at}: {BAD_SAMPLING}")),
         };
