@@ -16,7 +16,7 @@ use natrium_sublist::Sublist;
 use parking_lot::RwLock;
 use responses::Responses;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The name of the default (global) account.
@@ -40,6 +40,9 @@ pub struct Account {
     mappings: RwLock<Option<Arc<Mappings>>>,
     /// Bumped whenever `mappings` is replaced: readers look at it once per read batch.
     mappings_generation: AtomicU64,
+    /// Whether `mappings` holds any: service imports into the account look here first,
+    /// so an account without mappings costs them one load, not a lock.
+    has_mappings: AtomicBool,
     /// The configured limits; replaced on reload, read when a client binds.
     limits: RwLock<config::AccountLimits>,
     /// Client connections bound to the account now.
@@ -78,6 +81,7 @@ impl Account {
             stats: AccountStats::default(),
             mappings: RwLock::new(None),
             mappings_generation: AtomicU64::new(0),
+            has_mappings: AtomicBool::new(false),
             limits: RwLock::new(config::AccountLimits::default()),
             connections: AtomicUsize::new(0),
             responses: Responses::new(hasher.finish()),
@@ -87,12 +91,17 @@ impl Account {
     /// Puts `mappings` in force for the account's clients (from their next read batch).
     pub fn set_mappings(&self, mappings: Mappings) {
         let mappings = (!mappings.is_empty()).then(|| Arc::new(mappings));
+        self.has_mappings
+            .store(mappings.is_some(), Ordering::Release);
         *self.mappings.write() = mappings;
         self.mappings_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The mappings in force, if any.
     pub fn mappings(&self) -> Option<Arc<Mappings>> {
+        if !self.has_mappings.load(Ordering::Acquire) {
+            return None;
+        }
         self.mappings.read().clone()
     }
 

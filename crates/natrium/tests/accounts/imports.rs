@@ -393,3 +393,34 @@ accounts {
     next_payload(&mut b_answers).await;
     assert_eq!(delta(sent().await), [3, 1], "the answer counts in B");
 }
+
+#[tokio::test]
+async fn the_exporters_mappings_apply_to_imported_requests() {
+    let config = Config::new(
+        r#"
+accounts {
+  A {
+    users: [{user: a, password: a}]
+    exports: [{service: "req.>"}]
+    mappings { "req.v1": "req.v2" }
+  }
+  B {
+    users: [{user: b, password: b}]
+    imports: [{service: {account: A, subject: "req.v1"}, to: "ask"}]
+  }
+}
+"#,
+    );
+    let server = start(&config, &[]).await;
+    let a = login(&server, "a").await;
+    let answering = responder(a.clone(), "req.>", 1, Duration::ZERO).await;
+    let b = login(&server, "b").await;
+    let answer = within("request", b.request("ask", "hi".into()))
+        .await
+        .expect("an answer");
+    assert_eq!(&answer.payload[..], b"hi #0");
+    drop(a);
+    let seen = answering.await.expect("responder");
+    let subjects: Vec<&str> = seen.iter().map(|(subject, _)| subject.as_str()).collect();
+    assert_eq!(subjects, ["req.v2"], "A's mapping moved the request");
+}

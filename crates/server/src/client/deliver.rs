@@ -10,7 +10,7 @@ use tracing::trace;
 
 /// The cluster whose scoped mapping destinations apply: none, as Natrium does not cluster
 /// (nats-server's cluster name is empty then, so only unscoped destinations apply).
-const CLUSTER_NAME: &str = "";
+pub(crate) const CLUSTER_NAME: &str = "";
 
 impl Connection {
     /// Maps the subject through the account's mappings, as nats-server does before any

@@ -17,6 +17,7 @@ mod writer;
 pub(crate) use auth::recheck_authorization;
 pub use close::CloseReason;
 pub(crate) use connection::{run_client, run_websocket_client};
+pub(crate) use deliver::CLUSTER_NAME;
 pub(crate) use shared::Internal;
 pub use shared::{ClientIdentity, ClientShared, Queued};
 pub(crate) use websocket::WebsocketListener;

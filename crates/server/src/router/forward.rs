@@ -27,6 +27,7 @@ use crate::account::Account;
 use crate::server::{ServerState, ServerStats};
 use crate::subscription::SubscriptionRef;
 use natrium_proto::Publish;
+use natrium_subject::mapping::Mapped;
 use natrium_sublist::{MatchCache, MatchResult};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -227,6 +228,23 @@ impl Router {
         };
         let mut subject = self.forwarding.take_buffer();
         rewrite(import.transform.as_ref(), deliver_subject, &mut subject);
+        // The exporter's own mappings apply to the request, as nats-server's
+        // processServiceImport maps it.
+        if let Some(mappings) = exporter.mappings() {
+            let mut mapped = self.forwarding.take_buffer();
+            let random = self.next_random();
+            match mappings.map(&subject, crate::client::CLUSTER_NAME, random, &mut mapped) {
+                Mapped::Unmapped => self.forwarding.give_back(mapped),
+                Mapped::To => self
+                    .forwarding
+                    .give_back(std::mem::replace(&mut subject, mapped)),
+                Mapped::Dropped => {
+                    self.forwarding.give_back(mapped);
+                    self.forwarding.give_back(subject);
+                    return true;
+                }
+            }
+        }
         let sampled = match &import.latency {
             Some(latency) => latency.sample(self.next_random()),
             None => false,
