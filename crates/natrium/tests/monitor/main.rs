@@ -283,7 +283,12 @@ async fn connz_sorts_and_pages() {
             .collect();
         clients.push(raw_client(&monitored.server, &format!("client{i}"), &ops).await);
     }
-    let by_cid = cids(&monitored.json("/connz?sort=cid").await);
+    // The harness's readiness probe may still be closing on a busy machine: wait for it.
+    let by_cid = cids(
+        &monitored
+            .json_when("/connz?sort=cid", |connz| connz["num_connections"] == 4)
+            .await,
+    );
     assert_eq!(by_cid.len(), 4);
     let reversed: Vec<u64> = by_cid.iter().rev().copied().collect();
     for sort in ["msgs_from", "bytes_from"] {
