@@ -4,7 +4,8 @@
 //! `allowed_connection_types`.
 //!
 //! Raw upgrades and frames are written by hand here, so what is on the wire is what is
-//! asserted. Not covered yet: compression, a real browser (nats.ws).
+//! asserted; permessage-deflate frames are built and read with flate2. The real browser is
+//! in `browser.rs`.
 
 mod common;
 
@@ -102,21 +103,81 @@ fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `data` deflated as a permessage-deflate client sends it: raw, sync-flushed, without the
+/// flush's last four bytes (RFC 7692 7.2.1).
+fn deflated(data: &[u8]) -> Vec<u8> {
+    let mut deflate = flate2::Compress::new(flate2::Compression::fast(), false);
+    let mut out = Vec::with_capacity(data.len() + 128);
+    deflate
+        .compress_vec(data, &mut out, flate2::FlushCompress::Sync)
+        .expect("deflate");
+    assert!(out.ends_with(&[0, 0, 0xff, 0xff]), "a sync flush");
+    out.truncate(out.len() - 4);
+    out
+}
+
+/// A compressed message's payload inflated, as a client does after putting the tail back.
+fn inflated(compressed: &[u8]) -> Vec<u8> {
+    let mut input = compressed.to_vec();
+    input.extend_from_slice(&[0, 0, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff]);
+    let mut inflate = flate2::Decompress::new(false);
+    let mut out = Vec::with_capacity(1 << 20);
+    let status = inflate
+        .decompress_vec(&input, &mut out, flate2::FlushDecompress::Finish)
+        .expect("inflate");
+    assert_eq!(status, flate2::Status::StreamEnd, "a whole deflate stream");
+    out
+}
+
+/// Reads one server frame: its first byte and its payload.
+async fn read_frame(socket: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    socket.read_exact(&mut head).await.expect("frame header");
+    assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
+    let length = match head[1] & 0x7F {
+        126 => u64::from(socket.read_u16().await.expect("length")),
+        127 => socket.read_u64().await.expect("length"),
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; length as usize];
+    socket.read_exact(&mut payload).await.expect("payload");
+    (head[0], payload)
+}
+
+/// Reads one data message from the server (its frames up to the final one); returns whether
+/// its first frame had RSV1 set (compressed) and its payload, inflated if it was.
+async fn read_message(socket: &mut TcpStream) -> (bool, Vec<u8>) {
+    within("data message", async {
+        let mut compressed = None;
+        let mut payload = Vec::new();
+        loop {
+            let (first, data) = read_frame(socket).await;
+            let op = first & 0x0F;
+            assert!(op == 0 || op == 2, "a data frame, not {first:#x}");
+            let rsv1 = first & 0x40 != 0;
+            match compressed {
+                None => compressed = Some(rsv1),
+                Some(_) => assert!(!rsv1, "RSV1 only on a message's first frame"),
+            }
+            payload.extend_from_slice(&data);
+            if first & 0x80 != 0 {
+                let compressed = compressed.unwrap_or(false);
+                if compressed {
+                    payload = inflated(&payload);
+                }
+                return (compressed, payload);
+            }
+        }
+    })
+    .await
+}
+
 /// Reads server frames until a close frame; returns its status and reason.
 async fn read_close(socket: &mut TcpStream) -> (u16, String) {
     within("close frame", async {
         loop {
-            let mut head = [0u8; 2];
-            socket.read_exact(&mut head).await.expect("frame header");
-            assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
-            let length = match head[1] & 0x7F {
-                126 => u64::from(socket.read_u16().await.expect("length")),
-                127 => socket.read_u64().await.expect("length"),
-                n => u64::from(n),
-            };
-            let mut payload = vec![0u8; length as usize];
-            socket.read_exact(&mut payload).await.expect("payload");
-            if head[0] & 0x0F == 8 {
+            let (first, payload) = read_frame(socket).await;
+            if first & 0x0F == 8 {
                 let status = u16::from_be_bytes([payload[0], payload[1]]);
                 return (status, String::from_utf8_lossy(&payload[2..]).into_owned());
             }
@@ -445,6 +506,147 @@ async fn wss_with_a_generated_certificate() {
     let mut reply = Vec::new();
     let _ = within("refused", socket.read_to_end(&mut reply)).await;
     assert!(!reply.starts_with(b"HTTP/1.1 101"));
+}
+
+const OFFER_DEFLATE: &str =
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+const ACCEPT_DEFLATE: &str = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n";
+
+#[tokio::test]
+async fn compression_is_negotiated_and_used_both_ways() {
+    let (server, port) = start("compression: true", "").await;
+    let (head, mut socket) = send_upgrade(port, &upgrade_request(port, &[], OFFER_DEFLATE)).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101") && head.contains(ACCEPT_DEFLATE),
+        "{head}"
+    );
+    // INFO is larger than the 64-byte threshold: it comes compressed.
+    let (compressed, info) = read_message(&mut socket).await;
+    assert!(compressed && info.starts_with(b"INFO {"), "{info:?}");
+
+    // One compressed message with CONNECT, SUB, a publish to itself and PING, split over
+    // two frames (RSV1 on the first only) with a ping between them.
+    let payload = "n".repeat(1000);
+    let ops = format!(
+        "CONNECT {{\"verbose\":false}}\r\nSUB deflate 1\r\nPUB deflate 1000\r\n{payload}\r\nPING\r\n"
+    );
+    let body = deflated(ops.as_bytes());
+    assert!(body.len() < ops.len() / 2, "the payload compresses");
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut wire = frame(0x42, first);
+    wire.extend(frame(0x89, b"mid"));
+    wire.extend(frame(0x80, second));
+    socket.write_all(&wire).await.expect("compressed frames");
+    let expected = format!("MSG deflate 1 1000\r\n{payload}\r\nPONG\r\n");
+    let mut received = Vec::new();
+    let mut pong_seen = false;
+    while received.len() < expected.len() {
+        // The pong to "mid" is a control frame, read past here.
+        let mut head = [0u8; 2];
+        let peeked = within("peek", socket.peek(&mut head)).await.expect("peek");
+        if peeked == 2 && head[0] == 0x8A {
+            let mut pong = [0u8; 5];
+            socket.read_exact(&mut pong).await.expect("pong");
+            assert_eq!(&pong[2..], b"mid");
+            pong_seen = true;
+            continue;
+        }
+        let (compressed, data) = read_message(&mut socket).await;
+        assert!(compressed, "a batch over 64 bytes is compressed");
+        received.extend_from_slice(&data);
+    }
+    assert_eq!(String::from_utf8_lossy(&received), expected);
+    assert!(
+        pong_seen,
+        "the ping inside the compressed message was answered"
+    );
+
+    // A batch of at most 64 bytes goes uncompressed.
+    let publisher = server.connect().await;
+    publisher
+        .publish("deflate", "tiny".into())
+        .await
+        .expect("publish");
+    publisher.flush().await.expect("flush");
+    let (compressed, data) = read_message(&mut socket).await;
+    assert!(!compressed, "{data:?}");
+    assert_eq!(data, b"MSG deflate 1 4\r\ntiny\r\n");
+
+    // A client that does not offer the extension gets plain frames.
+    let (head, mut plain) = send_upgrade(port, &upgrade_request(port, &[], "")).await;
+    assert!(!head.contains("Sec-WebSocket-Extensions"), "{head}");
+    let (compressed, info) = read_message(&mut plain).await;
+    assert!(!compressed && info.starts_with(b"INFO {"));
+    still_serves(port).await;
+}
+
+#[tokio::test]
+async fn compressed_frames_are_refused_when_not_negotiated_or_too_large() {
+    // The option off: an offer is ignored and a compressed frame is a protocol error.
+    let (_off, off_port) = start("", "").await;
+    let (head, mut socket) =
+        send_upgrade(off_port, &upgrade_request(off_port, &[], OFFER_DEFLATE)).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101") && !head.contains("Sec-WebSocket-Extensions"),
+        "{head}"
+    );
+    socket
+        .write_all(&frame(0xC2, &deflated(b"PING\r\n")))
+        .await
+        .expect("send");
+    assert_eq!(
+        read_close(&mut socket).await,
+        (
+            1002,
+            "compressed frame received without negotiated permessage-deflate".to_string()
+        )
+    );
+
+    // The option on and max_payload 1 KiB: a message inflating past it is refused, as are
+    // compressed frames adding up past eight times it, and data that is not deflate.
+    let (_on, port) = start("compression: true", "max_payload: 1024").await;
+    let bomb = deflated(format!("PUB a 4000\r\n{}\r\n", "0".repeat(4000)).as_bytes());
+    let mut fragments = frame(0x42, &[0; 5000]);
+    fragments.extend(frame(0x00, &[0; 5000]));
+    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+        (
+            "inflates too far",
+            frame(0xC2, &bomb),
+            1009,
+            "maximum payload exceeded",
+        ),
+        (
+            "compressed too large",
+            fragments,
+            1009,
+            "maximum payload exceeded",
+        ),
+        (
+            "not deflate",
+            frame(0xC2, &[0xFF; 16]),
+            1002,
+            "invalid compressed data: deflate decompression error",
+        ),
+        (
+            "compressed control frame",
+            frame(0xC9, b""),
+            1002,
+            "control frame must not be compressed",
+        ),
+    ];
+    for (what, bytes, status, reason) in cases {
+        let (head, mut socket) =
+            send_upgrade(port, &upgrade_request(port, &[], OFFER_DEFLATE)).await;
+        assert!(head.contains(ACCEPT_DEFLATE), "{head}");
+        read_message(&mut socket).await;
+        socket.write_all(&bytes).await.expect("send");
+        assert_eq!(
+            read_close(&mut socket).await,
+            (status, reason.to_string()),
+            "{what}"
+        );
+    }
+    still_serves(port).await;
 }
 
 async fn http_get(port: u16, path: &str) -> String {

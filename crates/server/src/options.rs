@@ -119,6 +119,8 @@ pub struct WebsocketOptions {
     pub handshake_timeout: Duration,
     /// Extra headers for the 101 response, in configuration order.
     pub headers: Vec<(String, String)>,
+    /// Accept permessage-deflate from clients that offer it (`compression`).
+    pub compression: bool,
 }
 
 impl WebsocketOptions {

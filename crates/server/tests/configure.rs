@@ -237,6 +237,7 @@ fn websocket_sample() {
             ],
             handshake_timeout: Duration::from_secs(5),
             headers: vec![("X-Served-By".into(), "natrium".into())],
+            compression: true,
         });
     });
 }
@@ -246,10 +247,6 @@ fn websocket_mistakes_get_nats_server_errors() {
     check_error(
         "websocket { port: 8080 }\n",
         "websocket requires TLS configuration",
-    );
-    check_error(
-        "websocket { port: 8080, no_tls: true, compression: true }\n",
-        ": websocket \"compression\" is not supported by natrium yet",
     );
     check_error(
         "websocket { port: 8080, no_tls: true, jwt_cookie: \"jwt\" }\n",

@@ -235,6 +235,8 @@ pub struct Upgrade {
     pub forwarded_for: Option<std::net::IpAddr>,
     /// Whether the client looks like a browser (`User-Agent: Mozilla/...`).
     pub browser: bool,
+    /// Safari, which nats-server found mishandles compressed messages cut into fragments.
+    pub safari: bool,
 }
 
 /// Checks an upgrade request in nats-server's order (RFC 6455 4.2.1), over TLS or not.
@@ -276,18 +278,22 @@ pub fn check_upgrade(
         .flat_map(|value| value.split([',', ';']))
         .any(|item| {
             item.trim_matches([' ', '\t'])
-                .eq_ignore_ascii_case("permessage-deflate")
+                .eq_ignore_ascii_case(crate::deflate::EXTENSION)
         });
     let forwarded_for = request
         .values("X-Forwarded-For")
         .next()
         .and_then(|value| value.trim().parse().ok());
+    let user_agent = request.get("User-Agent");
+    let browser = user_agent.starts_with("Mozilla/");
     Ok(Upgrade {
         key: key.to_string(),
         no_masking: request.get("Nats-No-Masking") == "true",
         compression_offered,
         forwarded_for,
-        browser: request.get("User-Agent").starts_with("Mozilla/"),
+        browser,
+        // Chrome on macOS says "Safari/" too; only Safari also says "Version/".
+        safari: browser && user_agent.contains("Version/") && user_agent.contains("Safari/"),
     })
 }
 
@@ -299,13 +305,22 @@ pub fn accept_key(key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(context.finish())
 }
 
-/// The 101 response, with `extra_headers` (`Name: value\r\n` lines, the `headers` option).
-pub fn write_switching_protocols(out: &mut Vec<u8>, upgrade: &Upgrade, extra_headers: &str) {
+/// The 101 response, accepting permessage-deflate when `compress` (the option is on and the
+/// client offered it), with `extra_headers` (`Name: value\r\n` lines, the `headers` option).
+pub fn write_switching_protocols(
+    out: &mut Vec<u8>,
+    upgrade: &Upgrade,
+    compress: bool,
+    extra_headers: &str,
+) {
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
     );
     out.extend_from_slice(accept_key(&upgrade.key).as_bytes());
     out.extend_from_slice(b"\r\n");
+    if compress {
+        out.extend_from_slice(crate::deflate::EXTENSION_RESPONSE.as_bytes());
+    }
     if upgrade.no_masking {
         out.extend_from_slice(b"Nats-No-Masking: true\r\n");
     }
@@ -448,9 +463,13 @@ mod tests {
         assert!(upgrade.no_masking && upgrade.compression_offered);
         assert_eq!(upgrade.forwarded_for, Some("10.0.0.1".parse().unwrap()));
         let mut out = Vec::new();
-        write_switching_protocols(&mut out, &upgrade, "X-A: b\r\n");
+        write_switching_protocols(&mut out, &upgrade, false, "X-A: b\r\n");
         let text = String::from_utf8(out).unwrap();
         assert!(text.ends_with("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nNats-No-Masking: true\r\nX-A: b\r\n\r\n"));
+        let mut out = Vec::new();
+        write_switching_protocols(&mut out, &upgrade, true, "");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\nNats-No-Masking: true\r\n\r\n"));
         assert_eq!(
             request("Cookie: a=1; jwt=\"x.y\"\r\n").cookie("jwt"),
             Some("x.y")

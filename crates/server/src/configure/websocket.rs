@@ -9,8 +9,6 @@ use std::time::Duration;
 
 /// Keys of the block Natrium does not implement yet; refused rather than ignored.
 const WEBSOCKET_NOT_YET_SUPPORTED: &[&str] = &[
-    "compress",
-    "compression",
     "authorization",
     "authentication",
     "no_auth_user",
@@ -51,6 +49,7 @@ pub(super) fn parse(
         allowed_origins: Vec::new(),
         handshake_timeout: Duration::ZERO,
         headers: Vec::new(),
+        compression: false,
     };
     for entry in map.iter() {
         let value = &entry.value;
@@ -99,6 +98,7 @@ pub(super) fn parse(
                 ));
             }
             "headers" => ws.headers = headers(entry)?,
+            "compress" | "compression" => ws.compression = value.as_bool().map_err(text)?,
             other if WEBSOCKET_NOT_YET_SUPPORTED.contains(&other) => {
                 return Err(format!(
                     "{at}: websocket {:?} is not supported by natrium yet",
