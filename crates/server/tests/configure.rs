@@ -238,6 +238,15 @@ fn websocket_sample() {
             handshake_timeout: Duration::from_secs(5),
             headers: vec![("X-Served-By".into(), "natrium".into())],
             compression: true,
+            auth: natrium_auth::ListenerAuth {
+                username: Some("web".into()),
+                password: Some(natrium_auth::Secret::new("s3cr3t")),
+                auth_timeout: Some(Duration::from_secs(5)),
+                ..Default::default()
+            },
+            user_cookie: "nats_user".into(),
+            pass_cookie: "nats_pass".into(),
+            token_cookie: String::new(),
         });
     });
 }
@@ -267,6 +276,10 @@ fn websocket_mistakes_get_nats_server_errors() {
     check_error(
         "websocket { port: 8080, no_tls: true, bogus: 1 }\n",
         ".conf:1:39: unknown field \"bogus\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, authorization { users: [] } }\n",
+        ".conf:1:55: unknown field \"users\"",
     );
     // Port 0 (nats-server's default) leaves the listener off, whatever else is set.
     let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");

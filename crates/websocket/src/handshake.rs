@@ -62,12 +62,14 @@ impl Request {
             .any(|item| item.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
     }
 
-    /// The value of cookie `name`, if the request carries it.
+    /// The value of cookie `name`, if the request carries it (the last one, as nats-server
+    /// keeps the last of Go's `Request.Cookies`).
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.values("Cookie")
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
+            .filter(|(key, _)| *key == name)
+            .last()
             .map(|(_, value)| value.trim_matches('"'))
     }
 }

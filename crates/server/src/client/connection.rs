@@ -94,8 +94,8 @@ async fn serve(
     }
     debug!("{label} - Client connection created");
 
-    let nonce = auth::new_nonce(&server.authenticator());
-    let info = server.client_info_json(id, &peer, false, nonce.as_deref());
+    let nonce = auth::new_nonce(&server.authenticator_for(&shared));
+    let info = server.client_info_json(&shared, false, nonce.as_deref());
     shared.authz.lock().nonce = nonce;
     let options = server.options();
     // Registered before the handshake, so max_connections also bounds handshakes in progress.
@@ -104,6 +104,7 @@ async fn serve(
         (_, Some(mut upgraded)) => {
             if let Transport::Websocket(stream) = &mut upgraded {
                 stream.set_writer(Arc::clone(&shared));
+                shared.authz.lock().cookies = std::mem::take(&mut stream.cookies);
             }
             shared.send_now(|out| encode::write_info(out, &info));
             Ok(upgraded)

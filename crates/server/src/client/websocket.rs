@@ -9,6 +9,7 @@
 //! threshold goes as one compressed message, and compressed messages are inflated as they
 //! complete.
 
+use super::auth::CookieCredentials;
 use super::transport::{AsyncStream, SharedTcp, Transport};
 use super::{ClientShared, CloseReason};
 use crate::options::WebsocketOptions;
@@ -157,12 +158,32 @@ pub(crate) async fn upgrade(
         return None;
     }
     let compression = compress.then_some(max_payload);
-    Some(Transport::Websocket(Box::new(WsStream::new(
+    let mut ws = WsStream::new(
         stream,
         &upgrade,
         frame_payload_bytes_max(max_payload),
         compression,
-    ))))
+    );
+    ws.cookies = cookie_credentials(&listener.options, &request);
+    Some(Transport::Websocket(Box::new(ws)))
+}
+
+/// The values of the cookies `user_cookie`, `pass_cookie` and `token_cookie` name.
+fn cookie_credentials(
+    options: &WebsocketOptions,
+    request: &natrium_websocket::Request,
+) -> CookieCredentials {
+    let value = |name: &str| {
+        (!name.is_empty())
+            .then(|| request.cookie(name))
+            .flatten()
+            .map(str::to_string)
+    };
+    CookieCredentials {
+        user: value(&options.user_cookie),
+        pass: value(&options.pass_cookie),
+        auth_token: value(&options.token_cookie),
+    }
 }
 
 /// Reads one request; `Err(Some)` is a refusal to answer, `Err(None)` a vanished client.
@@ -230,6 +251,8 @@ pub(crate) struct WsStream {
     /// a socket keeps one waker per direction and the reader must not take the writer's.
     writer: Option<Arc<ClientShared>>,
     pub(crate) close_request: CloseRequest,
+    /// Credentials the upgrade's cookies carried, handed to the connection's CONNECT.
+    pub(crate) cookies: CookieCredentials,
 }
 
 impl WsStream {
@@ -267,6 +290,7 @@ impl WsStream {
             },
             close_request: Arc::new(Mutex::new(None)),
             writer: None,
+            cookies: CookieCredentials::default(),
         }
     }
 

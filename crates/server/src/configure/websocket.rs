@@ -7,16 +7,6 @@ use crate::options::{ListenPort, WebsocketOptions};
 use natrium_config::{Entry, Kind};
 use std::time::Duration;
 
-/// Keys of the block Natrium does not implement yet; refused rather than ignored.
-const WEBSOCKET_NOT_YET_SUPPORTED: &[&str] = &[
-    "authorization",
-    "authentication",
-    "no_auth_user",
-    "user_cookie",
-    "pass_cookie",
-    "token_cookie",
-];
-
 /// Headers the `headers` option may not set (nats-server's list).
 const RESERVED_HEADERS: &[&str] = &[
     "host",
@@ -50,7 +40,12 @@ pub(super) fn parse(
         handshake_timeout: Duration::ZERO,
         headers: Vec::new(),
         compression: false,
+        auth: natrium_auth::ListenerAuth::default(),
+        user_cookie: String::new(),
+        pass_cookie: String::new(),
+        token_cookie: String::new(),
     };
+    let mut no_auth_user = None;
     for entry in map.iter() {
         let value = &entry.value;
         let at = &entry.key_position;
@@ -99,16 +94,25 @@ pub(super) fn parse(
             }
             "headers" => ws.headers = headers(entry)?,
             "compress" | "compression" => ws.compression = value.as_bool().map_err(text)?,
-            other if WEBSOCKET_NOT_YET_SUPPORTED.contains(&other) => {
-                return Err(format!(
-                    "{at}: websocket {:?} is not supported by natrium yet",
-                    entry.key
-                ));
+            "authorization" | "authentication" => {
+                ws.auth = natrium_auth::parse_listener_authorization(value).map_err(|errors| {
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })?;
             }
+            "no_auth_user" => no_auth_user = Some(value.as_str().map_err(text)?.to_string()),
+            "user_cookie" => ws.user_cookie = value.as_str().map_err(text)?.to_string(),
+            "pass_cookie" => ws.pass_cookie = value.as_str().map_err(text)?.to_string(),
+            "token_cookie" => ws.token_cookie = value.as_str().map_err(text)?.to_string(),
             _ if entry.used_as_variable => {}
             _ => return Err(format!("{at}: unknown field {:?}", entry.key)),
         }
     }
+    // Kept apart while reading: `authorization` may come after it.
+    ws.auth.no_auth_user = no_auth_user;
     let Some(port) = port else {
         return Ok(None);
     };
