@@ -1,11 +1,13 @@
 //! The websocket listener: async-nats over `ws://` (pub/sub, request/reply, headers),
 //! refused upgrades with nats-server's HTTP statuses, bad frames closed with the right close
 //! status while the server keeps serving others, origin checks, `/connz` and
-//! `allowed_connection_types`.
+//! `allowed_connection_types`, compression, `headers`, INFO and `X-Forwarded-For` in log
+//! labels.
 //!
-//! Raw upgrades and frames are written by hand here, so what is on the wire is what is
-//! asserted; permessage-deflate frames are built and read with flate2. The real browser is
-//! in `browser.rs`.
+//! Raw upgrades and frames are written by hand here (helpers in `common/ws.rs`), so what is
+//! on the wire is what is asserted; permessage-deflate frames are built and read with
+//! flate2. The block's authorization is in `websocket_auth.rs`, the real browser in
+//! `browser.rs`.
 
 mod common;
 
@@ -76,11 +78,13 @@ async fn pub_sub_request_reply_and_headers_over_websocket() {
 #[tokio::test]
 async fn refused_upgrades_get_nats_servers_statuses() {
     let (_server, port) = start("", "").await;
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")],
             "400",
         ),
+        // Not 16 bytes in base64: refused from nats-server 2.12.15 on.
+        (&[("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")], "400"),
         (&[("Version: 13", "Version: 8")], "400"),
         (&[("GET", "POST")], "405"),
         (&[("Upgrade: websocket", "Upgrade: h2c")], "400"),
@@ -137,6 +141,20 @@ async fn bad_frames_are_closed_with_the_right_status() {
         ),
         ("unknown opcode", frame(0x83, b""), 1002, "unknown opcode 3"),
         ("client close", frame(0x88, b"\x03\xe8bye"), 1000, "bye"),
+        // The texts below are nats-server 2.12.15's; 2.9 echoed or ignored these.
+        (
+            "1-byte close",
+            frame(0x88, b"\x03"),
+            1002,
+            "close frame payload cannot be 1 byte",
+        ),
+        ("empty close answered empty", frame(0x88, b""), 1005, ""),
+        (
+            "RSV2",
+            frame(0xA2, b"x"),
+            1002,
+            "RSV2 and RSV3 must be clear",
+        ),
     ];
     for (what, bytes, status, reason) in cases {
         let mut socket = upgraded().await;
@@ -461,4 +479,51 @@ async fn compressed_frames_are_refused_when_not_negotiated_or_too_large() {
         );
     }
     still_serves(port).await;
+}
+
+/// Waits until the log file at `path` holds `needle`.
+async fn wait_for_log(path: &std::path::Path, needle: &str) {
+    within(needle, async {
+        while !std::fs::read_to_string(path).is_ok_and(|log| log.contains(needle)) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+/// `headers` came in nats-server 2.11; the rest is as 2.9.10 does it.
+#[tokio::test]
+async fn headers_on_the_101_info_and_forwarded_addresses_in_log_labels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("ws.log");
+    let (_server, port) = start(
+        "headers { X-Served-By: natrium, Strict-Transport-Security: \"max-age=60\" }",
+        &format!("debug: true\nlog_file: {log:?}"),
+    )
+    .await;
+    let request = upgrade_request(port, &[], "X-Forwarded-For: 10.9.8.7\r\n");
+    let (head, mut proxied) = send_upgrade(port, &request).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101")
+            && head.contains("\r\nX-Served-By: natrium\r\n")
+            && head.contains("\r\nStrict-Transport-Security: max-age=60\r\n"),
+        "{head}"
+    );
+    // Without a cluster there are no URLs to advertise, as from nats-server; client_ip is
+    // the socket's peer, not the forwarded address.
+    let (_, info) = read_message(&mut proxied).await;
+    let info: serde_json::Value =
+        serde_json::from_slice(info.strip_prefix(b"INFO ").expect("INFO")).expect("INFO JSON");
+    assert!(
+        info.get("connect_urls").is_none() && info.get("ws_connect_urls").is_none(),
+        "{info}"
+    );
+    assert_eq!(info["client_ip"], "127.0.0.1");
+    // nats-server labels websocket clients `wid`, with a forwarded IP before the socket's.
+    let local = proxied.local_addr().expect("local address").port();
+    wait_for_log(&log, &format!("10.9.8.7/127.0.0.1:{local} - wid:")).await;
+    let request = upgrade_request(port, &[], "X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n");
+    let (_, listed) = send_upgrade(port, &request).await;
+    let local = listed.local_addr().expect("local address").port();
+    wait_for_log(&log, &format!(" 127.0.0.1:{local} - wid:")).await;
 }

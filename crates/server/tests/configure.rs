@@ -281,6 +281,22 @@ fn websocket_mistakes_get_nats_server_errors() {
         "websocket { port: 8080, no_tls: true, authorization { users: [] } }\n",
         ".conf:1:55: unknown field \"users\"",
     );
+    check_error(
+        "websocket { port: 8080, no_tls: true, handshake_timeout: \"2x\" }\n",
+        ".conf:1:39: time: unknown unit \"x\" in duration \"2x\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers: 1 }\n",
+        ".conf:1:39: error parsing headers: unsupported type int64",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers { X-A: 1 } }\n",
+        ".conf:1:54: error parsing header key X-A: unsupported type int64",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, allowed_origins: [\"ws://a.example\"] }\n",
+        "unable to parse allowed origin \"ws://a.example\": allowed origins must be absolute URLs with http or https scheme",
+    );
     // Port 0 (nats-server's default) leaves the listener off, whatever else is set.
     let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");
     assert!(options.websocket.is_none());

@@ -97,11 +97,26 @@ pub enum Event {
     Ping(Vec<u8>),
     /// The client closed; the server answers with this status and reason, then closes.
     Close {
-        /// The status to echo (1005 when the client sent none).
+        /// The status to echo; 1005 when the client sent none, answered with an empty close
+        /// frame since 1005 may not be sent (see [`Event::close_payload`]).
         status: u16,
         /// The reason to echo.
         reason: String,
     },
+}
+
+impl Event {
+    /// For a `Close`, the payload of the close frame that answers it: empty when the client
+    /// sent no status, else the status and reason (cut to fit).
+    pub fn close_payload(&self) -> Option<Vec<u8>> {
+        match self {
+            Event::Close { status, .. } if *status == CloseStatus::NoStatusReceived as u16 => {
+                Some(Vec::new())
+            }
+            Event::Close { status, reason } => Some(close_payload(*status, reason)),
+            Event::Ping(_) => None,
+        }
+    }
 }
 
 /// A frame that ends the connection: the close frame to send and why.
@@ -519,19 +534,27 @@ impl Decoder {
     }
 }
 
-/// The answer to a client's close frame, as nats-server's `wsHandleControlFrame` builds it:
-/// the status echoed (1005 if none), and 1007 for a reason that is not UTF-8.
+/// The answer to a client's close frame, as nats-server's `wsHandleControlFrame` builds it
+/// (2.12.15 on): the status echoed (none if none), 1007 for a reason that is not UTF-8, and
+/// a protocol error for a 1-byte payload or a status that may not be sent.
 fn close_event(payload: &[u8]) -> Event {
-    if payload.len() < 2 {
-        return Event::Close {
-            status: CloseStatus::NoStatusReceived as u16,
-            reason: String::new(),
-        };
+    match payload.len() {
+        0 => {
+            return Event::Close {
+                status: CloseStatus::NoStatusReceived as u16,
+                reason: String::new(),
+            }
+        }
+        1 => {
+            return Event::Close {
+                status: CloseStatus::ProtocolError as u16,
+                reason: "close frame payload cannot be 1 byte".to_string(),
+            }
+        }
+        _ => {}
     }
     let status = u16::from_be_bytes([payload[0], payload[1]]);
     if !close_status_may_be_sent(status) {
-        // nats-server echoes any status; RFC 6455 forbids sending these back, so Natrium
-        // answers as a protocol error (what Autobahn's close tests expect).
         return Event::Close {
             status: CloseStatus::ProtocolError as u16,
             reason: format!("invalid close status code {status}"),
@@ -549,10 +572,10 @@ fn close_event(payload: &[u8]) -> Event {
     }
 }
 
-/// Whether `status` may appear in a close frame (RFC 6455 7.4): the defined codes that
-/// are not reserved for local use, and the registered and private ranges.
+/// Whether `status` may appear in a close frame (RFC 6455 7.4, nats-server's
+/// `wsIsValidCloseStatus`): not 1004-1006 or 1015, not the reserved 1016-2999.
 fn close_status_may_be_sent(status: u16) -> bool {
-    matches!(status, 1000..=1003 | 1007..=1011 | 3000..=4999)
+    matches!(status, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 /// Appends an unmasked, final, uncompressed frame header for `length` payload bytes.

@@ -178,6 +178,17 @@ impl OriginPolicy {
         for origin in allowed_origins {
             let (scheme, authority) =
                 parse_origin(origin).map_err(|e| format!("unable to parse allowed origin: {e}"))?;
+            // nats-server 2.12.15's checks: an origin is an absolute http(s) URL with a host.
+            if scheme != "http" && scheme != "https" {
+                return Err(format!(
+                    "unable to parse allowed origin {origin:?}: allowed origins must be absolute URLs with http or https scheme"
+                ));
+            }
+            if authority.is_empty() {
+                return Err(format!(
+                    "unable to parse allowed origin {origin:?}: host is required"
+                ));
+            }
             let host_port = host_and_port(scheme == "https", &authority)
                 .map_err(|e| format!("unable to parse allowed origin: {e}"))?;
             allowed.push(AllowedOrigin {
@@ -268,6 +279,11 @@ pub fn check_upgrade(
     let key = request.get("Sec-Websocket-Key");
     if key.is_empty() {
         return Err(HandshakeError::new(400, "key missing"));
+    }
+    // RFC 6455 4.2.1: 16 random bytes in base64 (checked from nats-server 2.12.15 on).
+    let decoded = base64::engine::general_purpose::STANDARD.decode(key);
+    if decoded.map_or(true, |bytes| bytes.len() != 16) {
+        return Err(HandshakeError::new(400, "invalid websocket key"));
     }
     if !request.contains_token("Sec-Websocket-Version", "13") {
         return Err(HandshakeError::new(400, "invalid version"));
@@ -409,6 +425,16 @@ mod tests {
                 "key missing",
             ),
             (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="),
+                400,
+                "invalid websocket key",
+            ),
+            (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"),
+                400,
+                "invalid websocket key",
+            ),
+            (
                 GOOD.replace("Version: 13", "Version: 8"),
                 400,
                 "invalid version",
@@ -451,7 +477,19 @@ mod tests {
                 "{header}"
             );
         }
-        assert!(OriginPolicy::new(false, &["nope".to_string()]).is_err());
+        let refused = |origin: &str| OriginPolicy::new(false, &[origin.to_string()]).unwrap_err();
+        assert_eq!(
+            refused("nope"),
+            "unable to parse allowed origin: parse \"nope\": invalid URI for request"
+        );
+        assert_eq!(
+            refused("ftp://files.example"),
+            "unable to parse allowed origin \"ftp://files.example\": allowed origins must be absolute URLs with http or https scheme"
+        );
+        assert_eq!(
+            refused("https://"),
+            "unable to parse allowed origin \"https://\": host is required"
+        );
     }
 
     #[test]

@@ -165,10 +165,14 @@ pub async fn read_message(socket: &mut TcpStream) -> (bool, Vec<u8>) {
 }
 
 /// Reads server frames until a close frame; returns its status and reason.
+/// An empty close frame reads as 1005 (no status).
 pub async fn read_close(socket: &mut TcpStream) -> (u16, String) {
     within("close frame", async {
         loop {
             let (first, payload) = read_frame(socket).await;
+            if first & 0x0F == 8 && payload.is_empty() {
+                return (1005, String::new());
+            }
             if first & 0x0F == 8 {
                 let status = u16::from_be_bytes([payload[0], payload[1]]);
                 return (status, String::from_utf8_lossy(&payload[2..]).into_owned());

@@ -80,7 +80,10 @@ async fn serve(
     upgraded: Option<Transport>,
 ) {
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
-    let label = format!("{peer} - cid:{id}");
+    let label = match &upgraded {
+        Some(Transport::Websocket(ws)) => websocket::label(ws.forwarded_for, peer, id),
+        _ => format!("{peer} - cid:{id}"),
+    };
     let account_name: Arc<str> = server.global_account.name.as_str().into();
     let shared = Arc::new(ClientShared::new(
         id,

@@ -20,7 +20,7 @@ use natrium_websocket::{
 };
 use parking_lot::Mutex;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -165,7 +165,18 @@ pub(crate) async fn upgrade(
         compression,
     );
     ws.cookies = cookie_credentials(&listener.options, &request);
+    ws.forwarded_for = upgrade.forwarded_for;
     Some(Transport::Websocket(Box::new(ws)))
+}
+
+/// nats-server's label for a websocket client in logs: `wid`, with the address a proxy
+/// reported in `X-Forwarded-For` before the socket's.
+pub(crate) fn label(forwarded_for: Option<IpAddr>, peer: SocketAddr, id: u64) -> String {
+    match forwarded_for {
+        Some(IpAddr::V6(ip)) => format!("[{ip}]/{peer} - wid:{id}"),
+        Some(ip) => format!("{ip}/{peer} - wid:{id}"),
+        None => format!("{peer} - wid:{id}"),
+    }
 }
 
 /// The values of the cookies `user_cookie`, `pass_cookie` and `token_cookie` name.
@@ -253,6 +264,8 @@ pub(crate) struct WsStream {
     pub(crate) close_request: CloseRequest,
     /// Credentials the upgrade's cookies carried, handed to the connection's CONNECT.
     pub(crate) cookies: CookieCredentials,
+    /// The client's address as a proxy reported it, for the log label.
+    pub(crate) forwarded_for: Option<IpAddr>,
 }
 
 impl WsStream {
@@ -291,6 +304,7 @@ impl WsStream {
             close_request: Arc::new(Mutex::new(None)),
             writer: None,
             cookies: CookieCredentials::default(),
+            forwarded_for: None,
         }
     }
 
@@ -341,8 +355,9 @@ impl WsStream {
         for event in &events {
             match event {
                 Event::Ping(payload) => self.queue_frame(OpCode::Pong, payload),
-                Event::Close { status, reason } => {
-                    self.queue_frame(OpCode::Close, &close_payload(*status, reason));
+                Event::Close { .. } => {
+                    let payload = event.close_payload().unwrap_or_default();
+                    self.queue_frame(OpCode::Close, &payload);
                     self.read_closed = true;
                 }
             }

@@ -1,8 +1,8 @@
 //! The `websocket {}` block, read as nats-server's `parseWebsocket` reads it (keys, aliases
 //! and texts), with `validateWebsocketOptions`'s checks.
 
+use super::host_port;
 use super::tls::parse_tls;
-use super::{duration, host_port};
 use crate::options::{ListenPort, WebsocketOptions};
 use natrium_config::{Entry, Kind};
 use std::time::Duration;
@@ -74,9 +74,12 @@ pub(super) fn parse(
             "allowed_origins" | "allowed_origin" | "allow_origins" | "allow_origin" | "origins"
             | "origin" => ws.allowed_origins = string_array(entry)?,
             "handshake_timeout" => {
-                ws.handshake_timeout = match value.kind {
-                    Kind::Integer(seconds) => Duration::from_secs(seconds.max(0) as u64),
-                    Kind::String(_) => duration(value, "handshake_timeout", warnings)?,
+                ws.handshake_timeout = match &value.kind {
+                    Kind::Integer(seconds) => Duration::from_secs((*seconds).max(0) as u64),
+                    // Go's time.ParseDuration error, at the key, as nats-server reports it.
+                    Kind::String(text) => natrium_config::parse_duration(text)
+                        .map(|nanos| Duration::from_nanos(nanos.max(0) as u64))
+                        .map_err(|e| format!("{at}: {e}"))?,
                     _ => {
                         return Err(format!(
                             "{at}: error parsing handshake timeout: unsupported type {}",
@@ -143,7 +146,13 @@ fn string_array(entry: &Entry) -> Result<Vec<String>, String> {
 
 /// `headers { Name: value }`, refusing the names nats-server refuses.
 fn headers(entry: &Entry) -> Result<Vec<(String, String)>, String> {
-    let map = entry.value.as_map().map_err(|e| e.to_string())?;
+    let map = entry.value.as_map().map_err(|_| {
+        format!(
+            "{}: error parsing headers: unsupported type {}",
+            entry.key_position,
+            entry.value.go_type_name()
+        )
+    })?;
     let mut headers = Vec::new();
     for header in map.iter() {
         let lower = header.key.to_lowercase();
@@ -159,7 +168,14 @@ fn headers(entry: &Entry) -> Result<Vec<(String, String)>, String> {
                 header.key
             ));
         }
-        let value = header.value.as_str().map_err(|e| e.to_string())?;
+        let value = header.value.as_str().map_err(|_| {
+            format!(
+                "{}: error parsing header key {}: unsupported type {}",
+                header.value.position,
+                header.key,
+                header.value.go_type_name()
+            )
+        })?;
         if value.contains(['\r', '\n']) || header.key.contains(['\r', '\n', ':', ' ']) {
             return Err(format!(
                 "{}: websocket: invalid header {:?}",

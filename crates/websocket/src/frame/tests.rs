@@ -61,29 +61,53 @@ fn fragmented_messages_and_control_frames_between_fragments() {
 }
 
 #[test]
-fn close_frames_echo_their_status_or_1005_or_1007() {
-    let mut close = 1001u16.to_be_bytes().to_vec();
-    close.extend_from_slice(b"bye");
-    let event = |status, reason: &str| Event::Close {
-        status,
-        reason: reason.into(),
-    };
-    check(
-        &masked_frame(0x88, &close, [1, 2, 3, 4]),
-        Ok((b"", vec![event(1001, "bye")])),
-    );
-    check(
-        &masked_frame(0x88, b"", [1, 2, 3, 4]),
-        Ok((b"", vec![event(1005, "")])),
-    );
-    check(
-        &masked_frame(0x88, &[0x03, 0xE8, 0xFF, 0xFE], [1, 2, 3, 4]),
-        Ok((b"", vec![event(1007, "invalid utf8 body in close frame")])),
-    );
-    check(
-        &masked_frame(0x88, &1005u16.to_be_bytes(), [1, 2, 3, 4]),
-        Ok((b"", vec![event(1002, "invalid close status code 1005")])),
-    );
+fn close_frames_are_answered_as_nats_server_answers_them() {
+    let with_reason = |status: u16, reason: &[u8]| [&status.to_be_bytes()[..], reason].concat();
+    let cases: [(Vec<u8>, u16, &str, &[u8]); 7] = [
+        (with_reason(1001, b"bye"), 1001, "bye", b"\x03\xe9bye"),
+        // No status: an empty close frame answers, as 1005 may not be sent.
+        (Vec::new(), 1005, "", b""),
+        (
+            with_reason(1000, &[0xFF, 0xFE]),
+            1007,
+            "invalid utf8 body in close frame",
+            b"\x03\xefinvalid utf8 body in close frame",
+        ),
+        (
+            with_reason(1005, b""),
+            1002,
+            "invalid close status code 1005",
+            b"\x03\xeainvalid close status code 1005",
+        ),
+        (
+            with_reason(2999, b""),
+            1002,
+            "invalid close status code 2999",
+            b"\x03\xeainvalid close status code 2999",
+        ),
+        (with_reason(1014, b""), 1014, "", b"\x03\xf6"),
+        (
+            vec![0x03],
+            1002,
+            "close frame payload cannot be 1 byte",
+            b"\x03\xeaclose frame payload cannot be 1 byte",
+        ),
+    ];
+    for (payload, status, reason, answer) in cases {
+        let event = Event::Close {
+            status,
+            reason: reason.into(),
+        };
+        assert_eq!(
+            event.close_payload().as_deref(),
+            Some(answer),
+            "{payload:?}"
+        );
+        check(
+            &masked_frame(0x88, &payload, [1, 2, 3, 4]),
+            Ok((b"", vec![event])),
+        );
+    }
 }
 
 #[test]
