@@ -23,7 +23,10 @@ pub use authenticate::{
     ConnectCredentials, Identity, SetupError, NONCE_LEN, NONCE_RANDOM_BYTES,
 };
 pub use network::{Cidr, CidrError, SourceNetworks};
-pub use parse::{parse_auth_config, parse_authorization, ParseError, ParseErrorKind};
+pub use parse::{
+    parse_auth_config, parse_authorization, parse_listener_authorization, ParseError,
+    ParseErrorKind,
+};
 pub use permissions::{
     queue_allowed, CompiledPermissions, DeliveryFilter, PublishCheck, PublishVerdict,
     CACHE_PRUNE_ENTRIES, DELIVERY_CACHE_ENTRIES_MAX, PUBLISH_CACHE_ENTRIES_MAX, SYSTEM_QUEUE_GROUP,
@@ -37,7 +40,7 @@ pub use texts::{
 };
 pub use times::{ConnectTimes, TimeWindow, TimesError, Zone};
 pub use types::{
-    AuthConfig, ConnectRestrictions, ConnectionType, NkeyUser, Permissions, ResponsePermission,
-    SubjectPermission, User, DEFAULT_ALLOW_RESPONSE_EXPIRATION, DEFAULT_ALLOW_RESPONSE_MAX_MSGS,
-    DEFAULT_AUTH_TIMEOUT, PLAINTEXT_PASSWORDS_WARNING,
+    AuthConfig, ConnectRestrictions, ConnectionType, ListenerAuth, NkeyUser, Permissions,
+    ResponsePermission, SubjectPermission, User, DEFAULT_ALLOW_RESPONSE_EXPIRATION,
+    DEFAULT_ALLOW_RESPONSE_MAX_MSGS, DEFAULT_AUTH_TIMEOUT, PLAINTEXT_PASSWORDS_WARNING,
 };

@@ -181,6 +181,49 @@ pub struct AuthConfig {
     pub auth_timeout: Option<Duration>,
 }
 
+/// A listener's own `authorization { user, password, token, timeout }` and `no_auth_user`
+/// (the websocket block's). When it names a user, a token or a `no_auth_user`, they replace
+/// the main single user, token and `no_auth_user` for that listener's clients, whose users
+/// and nkeys stay the main ones (nats-server's `authOverride`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListenerAuth {
+    /// `user`/`username`.
+    pub username: Option<String>,
+    /// `pass`/`password`.
+    pub password: Option<Secret>,
+    /// `token`.
+    pub token: Option<Secret>,
+    /// `timeout`, replacing the main auth timeout for the listener's clients when set (even
+    /// without an override, as in nats-server).
+    pub auth_timeout: Option<Duration>,
+    /// `no_auth_user` inside the listener's block.
+    pub no_auth_user: Option<String>,
+}
+
+impl ListenerAuth {
+    /// nats-server's `wsConfigAuth`: a user name, a token or a `no_auth_user` overrides the
+    /// main settings (a password alone does not).
+    pub fn overrides(&self) -> bool {
+        let filled = |text: Option<&str>| text.is_some_and(|t| !t.is_empty());
+        filled(self.username.as_deref())
+            || filled(self.token.as_ref().map(Secret::as_str))
+            || filled(self.no_auth_user.as_deref())
+    }
+
+    /// The configuration the listener's clients authenticate against when it overrides:
+    /// the main users and nkeys with this block's single user, token and `no_auth_user`.
+    pub fn apply_to(&self, main: &AuthConfig) -> AuthConfig {
+        AuthConfig {
+            token: self.token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            no_auth_user: self.no_auth_user.clone(),
+            auth_timeout: self.auth_timeout,
+            ..main.clone()
+        }
+    }
+}
+
 /// nats-server's warning when a password is not a bcrypt hash.
 pub const PLAINTEXT_PASSWORDS_WARNING: &str = "Plaintext passwords detected, use nkeys or bcrypt";
 

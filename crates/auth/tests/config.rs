@@ -268,3 +268,42 @@ fn errors_with_positions() {
         ),
     ]);
 }
+
+/// A listener's `authorization` (the websocket block's): `parseSimpleAuth`'s keys only, and
+/// the override it makes of the main settings.
+#[test]
+fn listener_authorization_overrides_single_user_token_and_no_auth_user() {
+    let block = |text: &str| {
+        let root = natrium_config::parse_str(text, Path::new("a.conf")).unwrap();
+        let value = &root.as_map().unwrap().iter().next().unwrap().value;
+        natrium_auth::parse_listener_authorization(value)
+            .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+    };
+    let auth = block("a { user: web, password: pw, timeout: 3 }").unwrap();
+    assert_eq!(auth.username.as_deref(), Some("web"));
+    assert_eq!(auth.auth_timeout, Some(Duration::from_secs(3)));
+    assert!(auth.overrides());
+    let password_only = block("a { password: pw }").unwrap();
+    assert!(
+        !password_only.overrides(),
+        "a password alone overrides nothing"
+    );
+    assert_eq!(
+        block("a { users: [] }").unwrap_err(),
+        ["a.conf:1:5: unknown field \"users\""]
+    );
+
+    let main = parse("authorization { token: main, users: [{user: a, password: b}] }");
+    // The combination is refused for the main block; build one by hand instead.
+    assert!(main.is_err());
+    let main = parse("authorization { users: [{user: a, password: b}] }").unwrap();
+    let listener = natrium_auth::ListenerAuth {
+        no_auth_user: Some("a".into()),
+        ..block("a { token: t }").unwrap()
+    };
+    let applied = listener.apply_to(&main);
+    assert_eq!(applied.users, main.users);
+    assert_eq!(applied.token, Some(Secret::Plain("t".into())));
+    assert_eq!(applied.no_auth_user.as_deref(), Some("a"));
+    assert!(applied.auth_required());
+}

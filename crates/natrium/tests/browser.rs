@@ -122,14 +122,21 @@ async fn responder(client: &Client) {
     });
 }
 
-#[tokio::test]
-async fn nats_ws_in_chromium_publishes_subscribes_and_requests() {
+/// One chromium at a time: the machines these run on are small.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Loads the page against a server whose websocket block has `ws_extra`; returns its report
+/// after checking what every scenario must see.
+async fn run_page(ws_extra: &str) -> serde_json::Value {
+    let _one = ONE_BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let ws_port = free_port();
     let config = dir.path().join("ws.conf");
     std::fs::write(
         &config,
-        format!("websocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  no_tls: true\n}}\n"),
+        format!(
+            "websocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  no_tls: true\n  {ws_extra}\n}}\n"
+        ),
     )
     .unwrap();
     let server = TestServer::start_with(&["-c", config.to_str().unwrap()]).await;
@@ -154,4 +161,25 @@ async fn nats_ws_in_chromium_publishes_subscribes_and_requests() {
     assert_eq!(report["echo"]["header"], "chromium", "{report}");
     assert_eq!(report["request"], "pong", "{report}");
     assert_eq!(report["no_responders"], "503", "{report}");
+    assert_eq!(report["big"]["same"], true, "{report}");
+    report
+}
+
+#[tokio::test]
+async fn nats_ws_in_chromium_publishes_subscribes_and_requests() {
+    let report = run_page("").await;
+    // Chromium offers permessage-deflate; with the option off, none is accepted.
+    assert_eq!(report["extensions"], serde_json::json!([""]), "{report}");
+}
+
+#[tokio::test]
+async fn nats_ws_in_chromium_with_compression() {
+    let report = run_page("compression: true").await;
+    assert_eq!(
+        report["extensions"],
+        serde_json::json!([
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        ]),
+        "{report}"
+    );
 }

@@ -1,140 +1,21 @@
 //! The websocket listener: async-nats over `ws://` (pub/sub, request/reply, headers),
 //! refused upgrades with nats-server's HTTP statuses, bad frames closed with the right close
 //! status while the server keeps serving others, origin checks, `/connz` and
-//! `allowed_connection_types`.
+//! `allowed_connection_types`, compression, `headers`, INFO and `X-Forwarded-For` in log
+//! labels.
 //!
-//! Raw upgrades and frames are written by hand here, so what is on the wire is what is
-//! asserted. Not covered yet: compression, a real browser (nats.ws).
+//! Raw upgrades and frames are written by hand here (helpers in `common/ws.rs`), so what is
+//! on the wire is what is asserted; permessage-deflate frames are built and read with
+//! flate2. The block's authorization is in `websocket_auth.rs`, the real browser in
+//! `browser.rs`.
 
 mod common;
 
-use common::{free_port, within, TestServer};
+use common::ws::*;
+use common::{free_port, within};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A server with `websocket { port, no_tls: true, <ws_extra> }` (without `no_tls` when
-/// `ws_extra` has a `tls` block) and `top` before it; returns the server and the websocket
-/// port.
-async fn start(ws_extra: &str, top: &str) -> (TestServer, u16) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ws_port = free_port();
-    let no_tls = if ws_extra.contains("tls {") {
-        ""
-    } else {
-        "no_tls: true"
-    };
-    let config = dir.path().join("ws.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "{top}\nwebsocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  {no_tls}\n  {ws_extra}\n}}\n"
-        ),
-    )
-    .expect("write config");
-    let server = TestServer::start_with(&["-c", config.to_str().expect("utf-8 path")]).await;
-    // The config is read at start; the directory may go.
-    drop(dir);
-    (server, ws_port)
-}
-
-fn ws_url(port: u16) -> String {
-    format!("ws://127.0.0.1:{port}")
-}
-
-async fn ws_client(port: u16) -> async_nats::Client {
-    within("websocket connect", async_nats::connect(ws_url(port)))
-        .await
-        .expect("connect over websocket")
-}
-
-/// Upgrade request text with `replace` applied as (from, to) pairs and `extra` headers.
-fn upgrade_request(port: u16, replace: &[(&str, &str)], extra: &str) -> String {
-    let mut text = format!(
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    );
-    for (from, to) in replace {
-        text = text.replace(from, to);
-    }
-    format!("{text}{extra}\r\n")
-}
-
-/// Sends `request` and returns the response head (through the blank line) and the socket.
-async fn send_upgrade(port: u16, request: &str) -> (String, TcpStream) {
-    let mut socket = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect websocket port");
-    socket
-        .write_all(request.as_bytes())
-        .await
-        .expect("send upgrade");
-    let mut head = Vec::new();
-    within("upgrade response", async {
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if socket.read(&mut byte).await.expect("read response") == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
-    })
-    .await;
-    (String::from_utf8_lossy(&head).into_owned(), socket)
-}
-
-/// A masked client frame.
-fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [0x11, 0x22, 0x33, 0x44];
-    let mut out = vec![first];
-    match payload.len() {
-        n if n <= 125 => out.push(0x80 | n as u8),
-        n if n <= 0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    out
-}
-
-/// Reads server frames until a close frame; returns its status and reason.
-async fn read_close(socket: &mut TcpStream) -> (u16, String) {
-    within("close frame", async {
-        loop {
-            let mut head = [0u8; 2];
-            socket.read_exact(&mut head).await.expect("frame header");
-            assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
-            let length = match head[1] & 0x7F {
-                126 => u64::from(socket.read_u16().await.expect("length")),
-                127 => socket.read_u64().await.expect("length"),
-                n => u64::from(n),
-            };
-            let mut payload = vec![0u8; length as usize];
-            socket.read_exact(&mut payload).await.expect("payload");
-            if head[0] & 0x0F == 8 {
-                let status = u16::from_be_bytes([payload[0], payload[1]]);
-                return (status, String::from_utf8_lossy(&payload[2..]).into_owned());
-            }
-        }
-    })
-    .await
-}
-
-/// A message makes a round trip through a fresh websocket client.
-async fn still_serves(port: u16) {
-    let client = ws_client(port).await;
-    let mut subscriber = client.subscribe("ws.alive").await.expect("subscribe");
-    client.publish("ws.alive", "yes".into()).await.expect("pub");
-    let message = within("alive message", subscriber.next())
-        .await
-        .expect("message");
-    assert_eq!(&message.payload[..], b"yes");
-}
 
 #[tokio::test]
 async fn pub_sub_request_reply_and_headers_over_websocket() {
@@ -197,11 +78,13 @@ async fn pub_sub_request_reply_and_headers_over_websocket() {
 #[tokio::test]
 async fn refused_upgrades_get_nats_servers_statuses() {
     let (_server, port) = start("", "").await;
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")],
             "400",
         ),
+        // Not 16 bytes in base64: refused from nats-server 2.12.15 on.
+        (&[("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")], "400"),
         (&[("Version: 13", "Version: 8")], "400"),
         (&[("GET", "POST")], "405"),
         (&[("Upgrade: websocket", "Upgrade: h2c")], "400"),
@@ -258,6 +141,20 @@ async fn bad_frames_are_closed_with_the_right_status() {
         ),
         ("unknown opcode", frame(0x83, b""), 1002, "unknown opcode 3"),
         ("client close", frame(0x88, b"\x03\xe8bye"), 1000, "bye"),
+        // The texts below are nats-server 2.12.15's; 2.9 echoed or ignored these.
+        (
+            "1-byte close",
+            frame(0x88, b"\x03"),
+            1002,
+            "close frame payload cannot be 1 byte",
+        ),
+        ("empty close answered empty", frame(0x88, b""), 1005, ""),
+        (
+            "RSV2",
+            frame(0xA2, b"x"),
+            1002,
+            "RSV2 and RSV3 must be clear",
+        ),
     ];
     for (what, bytes, status, reason) in cases {
         let mut socket = upgraded().await;
@@ -447,20 +344,186 @@ async fn wss_with_a_generated_certificate() {
     assert!(!reply.starts_with(b"HTTP/1.1 101"));
 }
 
-async fn http_get(port: u16, path: &str) -> String {
-    let mut socket = TcpStream::connect(("127.0.0.1", port))
+#[tokio::test]
+async fn compression_is_negotiated_and_used_both_ways() {
+    let (server, port) = start("compression: true", "").await;
+    let (head, mut socket) = send_upgrade(port, &upgrade_request(port, &[], OFFER_DEFLATE)).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101") && head.contains(ACCEPT_DEFLATE),
+        "{head}"
+    );
+    // INFO is larger than the 64-byte threshold: it comes compressed.
+    let (compressed, info) = read_message(&mut socket).await;
+    assert!(compressed && info.starts_with(b"INFO {"), "{info:?}");
+
+    // One compressed message with CONNECT, SUB, a publish to itself and PING, split over
+    // two frames (RSV1 on the first only) with a ping between them.
+    let payload = "n".repeat(1000);
+    let ops = format!(
+        "CONNECT {{\"verbose\":false}}\r\nSUB deflate 1\r\nPUB deflate 1000\r\n{payload}\r\nPING\r\n"
+    );
+    let body = deflated(ops.as_bytes());
+    assert!(body.len() < ops.len() / 2, "the payload compresses");
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut wire = frame(0x42, first);
+    wire.extend(frame(0x89, b"mid"));
+    wire.extend(frame(0x80, second));
+    socket.write_all(&wire).await.expect("compressed frames");
+    let expected = format!("MSG deflate 1 1000\r\n{payload}\r\nPONG\r\n");
+    let mut received = Vec::new();
+    let mut pong_seen = false;
+    while received.len() < expected.len() {
+        // The pong to "mid" is a control frame, read past here.
+        let mut head = [0u8; 2];
+        let peeked = within("peek", socket.peek(&mut head)).await.expect("peek");
+        if peeked == 2 && head[0] == 0x8A {
+            let mut pong = [0u8; 5];
+            socket.read_exact(&mut pong).await.expect("pong");
+            assert_eq!(&pong[2..], b"mid");
+            pong_seen = true;
+            continue;
+        }
+        let (compressed, data) = read_message(&mut socket).await;
+        assert!(compressed, "a batch over 64 bytes is compressed");
+        received.extend_from_slice(&data);
+    }
+    assert_eq!(String::from_utf8_lossy(&received), expected);
+    assert!(
+        pong_seen,
+        "the ping inside the compressed message was answered"
+    );
+
+    // A batch of at most 64 bytes goes uncompressed.
+    let publisher = server.connect().await;
+    publisher
+        .publish("deflate", "tiny".into())
         .await
-        .expect("monitor");
+        .expect("publish");
+    publisher.flush().await.expect("flush");
+    let (compressed, data) = read_message(&mut socket).await;
+    assert!(!compressed, "{data:?}");
+    assert_eq!(data, b"MSG deflate 1 4\r\ntiny\r\n");
+
+    // A client that does not offer the extension gets plain frames.
+    let (head, mut plain) = send_upgrade(port, &upgrade_request(port, &[], "")).await;
+    assert!(!head.contains("Sec-WebSocket-Extensions"), "{head}");
+    let (compressed, info) = read_message(&mut plain).await;
+    assert!(!compressed && info.starts_with(b"INFO {"));
+    still_serves(port).await;
+}
+
+#[tokio::test]
+async fn compressed_frames_are_refused_when_not_negotiated_or_too_large() {
+    // The option off: an offer is ignored and a compressed frame is a protocol error.
+    let (_off, off_port) = start("", "").await;
+    let (head, mut socket) =
+        send_upgrade(off_port, &upgrade_request(off_port, &[], OFFER_DEFLATE)).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101") && !head.contains("Sec-WebSocket-Extensions"),
+        "{head}"
+    );
     socket
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+        .write_all(&frame(0xC2, &deflated(b"PING\r\n")))
         .await
         .expect("send");
-    let mut response = Vec::new();
-    within("monitor response", socket.read_to_end(&mut response))
-        .await
-        .expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    text.split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or(text)
+    assert_eq!(
+        read_close(&mut socket).await,
+        (
+            1002,
+            "compressed frame received without negotiated permessage-deflate".to_string()
+        )
+    );
+
+    // The option on and max_payload 1 KiB: a message inflating past it is refused, as are
+    // compressed frames adding up past eight times it, and data that is not deflate.
+    let (_on, port) = start("compression: true", "max_payload: 1024").await;
+    let bomb = deflated(format!("PUB a 4000\r\n{}\r\n", "0".repeat(4000)).as_bytes());
+    let mut fragments = frame(0x42, &[0; 5000]);
+    fragments.extend(frame(0x00, &[0; 5000]));
+    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+        (
+            "inflates too far",
+            frame(0xC2, &bomb),
+            1009,
+            "maximum payload exceeded",
+        ),
+        (
+            "compressed too large",
+            fragments,
+            1009,
+            "maximum payload exceeded",
+        ),
+        (
+            "not deflate",
+            frame(0xC2, &[0xFF; 16]),
+            1002,
+            "invalid compressed data: deflate decompression error",
+        ),
+        (
+            "compressed control frame",
+            frame(0xC9, b""),
+            1002,
+            "control frame must not be compressed",
+        ),
+    ];
+    for (what, bytes, status, reason) in cases {
+        let (head, mut socket) =
+            send_upgrade(port, &upgrade_request(port, &[], OFFER_DEFLATE)).await;
+        assert!(head.contains(ACCEPT_DEFLATE), "{head}");
+        read_message(&mut socket).await;
+        socket.write_all(&bytes).await.expect("send");
+        assert_eq!(
+            read_close(&mut socket).await,
+            (status, reason.to_string()),
+            "{what}"
+        );
+    }
+    still_serves(port).await;
+}
+
+/// Waits until the log file at `path` holds `needle`.
+async fn wait_for_log(path: &std::path::Path, needle: &str) {
+    within(needle, async {
+        while !std::fs::read_to_string(path).is_ok_and(|log| log.contains(needle)) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+/// `headers` came in nats-server 2.11; the rest is as 2.9.10 does it.
+#[tokio::test]
+async fn headers_on_the_101_info_and_forwarded_addresses_in_log_labels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("ws.log");
+    let (_server, port) = start(
+        "headers { X-Served-By: natrium, Strict-Transport-Security: \"max-age=60\" }",
+        &format!("debug: true\nlog_file: {log:?}"),
+    )
+    .await;
+    let request = upgrade_request(port, &[], "X-Forwarded-For: 10.9.8.7\r\n");
+    let (head, mut proxied) = send_upgrade(port, &request).await;
+    assert!(
+        head.starts_with("HTTP/1.1 101")
+            && head.contains("\r\nX-Served-By: natrium\r\n")
+            && head.contains("\r\nStrict-Transport-Security: max-age=60\r\n"),
+        "{head}"
+    );
+    // Without a cluster there are no URLs to advertise, as from nats-server; client_ip is
+    // the socket's peer, not the forwarded address.
+    let (_, info) = read_message(&mut proxied).await;
+    let info: serde_json::Value =
+        serde_json::from_slice(info.strip_prefix(b"INFO ").expect("INFO")).expect("INFO JSON");
+    assert!(
+        info.get("connect_urls").is_none() && info.get("ws_connect_urls").is_none(),
+        "{info}"
+    );
+    assert_eq!(info["client_ip"], "127.0.0.1");
+    // nats-server labels websocket clients `wid`, with a forwarded IP before the socket's.
+    let local = proxied.local_addr().expect("local address").port();
+    wait_for_log(&log, &format!("10.9.8.7/127.0.0.1:{local} - wid:")).await;
+    let request = upgrade_request(port, &[], "X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n");
+    let (_, listed) = send_upgrade(port, &request).await;
+    let local = listed.local_addr().expect("local address").port();
+    wait_for_log(&log, &format!(" 127.0.0.1:{local} - wid:")).await;
 }

@@ -134,6 +134,18 @@ pub struct WebsocketOptions {
     pub handshake_timeout: Duration,
     /// Extra headers for the 101 response, in configuration order.
     pub headers: Vec<(String, String)>,
+    /// Accept permessage-deflate from clients that offer it (`compression`).
+    pub compression: bool,
+    /// The block's `authorization {}` and `no_auth_user`, overriding the main ones for
+    /// websocket clients when they name a user, a token or a `no_auth_user`.
+    pub auth: natrium_auth::ListenerAuth,
+    /// Cookies of the upgrade request whose values stand in for CONNECT's missing `user`,
+    /// `pass` and `auth_token` (`user_cookie`, `pass_cookie`, `token_cookie`; "" for none).
+    pub user_cookie: String,
+    /// See `user_cookie`.
+    pub pass_cookie: String,
+    /// See `user_cookie`.
+    pub token_cookie: String,
 }
 
 impl WebsocketOptions {

@@ -68,8 +68,9 @@ pub(crate) struct ServerState {
     options: RwLock<Arc<Options>>,
     /// Bumped on every reload, so connections refresh their copy once per read batch.
     options_generation: AtomicU64,
-    /// `options.auth` prepared for CONNECTs; replaced together with the options.
-    authenticator: RwLock<Arc<Authenticator>>,
+    /// `options.auth` prepared for CONNECTs (and the websocket block's override); replaced
+    /// together with the options.
+    authenticator: RwLock<PreparedAuth>,
     pub server_id: String,
     pub server_name: String,
     pub port: u16,
@@ -105,16 +106,21 @@ impl ServerState {
         self.options_generation.load(Ordering::Acquire)
     }
 
-    /// Puts new options (and their prepared authenticator) in force for every connection.
-    pub fn replace_options(&self, options: Options, authenticator: Arc<Authenticator>) {
+    /// Puts new options (and their prepared authenticators) in force for every connection.
+    pub fn replace_options(&self, options: Options, authenticator: PreparedAuth) {
         *self.authenticator.write() = authenticator;
         *self.options.write() = Arc::new(options);
         self.options_generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The authenticator in force.
-    pub fn authenticator(&self) -> Arc<Authenticator> {
-        Arc::clone(&self.authenticator.read())
+    /// The authenticator in force for `client`: the websocket block's for a websocket
+    /// client when the block overrides the main settings, else the main one.
+    pub fn authenticator_for(&self, client: &ClientShared) -> Arc<Authenticator> {
+        let prepared = self.authenticator.read();
+        match &prepared.websocket {
+            Some(websocket) if client.websocket.load(Ordering::Relaxed) => Arc::clone(websocket),
+            _ => Arc::clone(&prepared.clients),
+        }
     }
 
     /// Milliseconds since the server started: a cheap clock for activity stamps.
@@ -134,24 +140,23 @@ impl ServerState {
     /// The INFO JSON for one connection; `nonce` only in the first INFO of an nkey server.
     pub fn client_info_json(
         &self,
-        client_id: u64,
-        peer: &SocketAddr,
+        client: &ClientShared,
         ldm: bool,
         nonce: Option<&str>,
     ) -> Vec<u8> {
-        let info = self.client_info(client_id, peer, ldm, nonce);
+        let info = self.client_info(client, ldm, nonce);
         serde_json::to_vec(&info).unwrap_or_default()
     }
 
     /// The INFO for one connection, for callers that adjust a field before sending it.
-    pub fn client_info(
-        &self,
-        client_id: u64,
-        peer: &SocketAddr,
-        ldm: bool,
-        nonce: Option<&str>,
-    ) -> ServerInfo {
+    pub fn client_info(&self, client: &ClientShared, ldm: bool, nonce: Option<&str>) -> ServerInfo {
         let options = self.options();
+        // The websocket block's override makes its clients authenticate (`createWSClient`).
+        let websocket_override = client.websocket.load(Ordering::Relaxed)
+            && options
+                .websocket
+                .as_ref()
+                .is_some_and(|ws| ws.auth.overrides());
         ServerInfo {
             server_id: self.server_id.clone(),
             server_name: self.server_name.clone(),
@@ -162,20 +167,21 @@ impl ServerState {
             port: self.port,
             headers: options.headers,
             // nats-server tells clients no auth is needed when no_auth_user admits them.
-            auth_required: options.auth.auth_required()
-                && options
-                    .auth
-                    .no_auth_user
-                    .as_deref()
-                    .unwrap_or_default()
-                    .is_empty(),
+            auth_required: websocket_override
+                || options.auth.auth_required()
+                    && options
+                        .auth
+                        .no_auth_user
+                        .as_deref()
+                        .unwrap_or_default()
+                        .is_empty(),
             tls_required: options.tls.is_some(),
             tls_verify: options.tls.as_ref().is_some_and(|tls| tls.spec.verify),
             tls_available: false,
             max_payload: options.max_payload,
             jetstream: options.jetstream.enabled,
-            client_id,
-            client_ip: peer.ip().to_string(),
+            client_id: client.id,
+            client_ip: client.peer.ip().to_string(),
             nonce: nonce.map(str::to_string),
             connect_urls: Vec::new(),
             ldm,
@@ -186,7 +192,7 @@ impl ServerState {
     pub fn send_info_update(&self, ldm: bool) {
         for client in self.clients_snapshot() {
             if client.info_updates.load(Ordering::Acquire) {
-                let info = self.client_info_json(client.id, &client.peer, ldm, None);
+                let info = self.client_info_json(&client, ldm, None);
                 client.send_now(|out| natrium_proto::encode::write_info(out, &info));
             }
         }
@@ -596,14 +602,48 @@ async fn bind_websocket(
     Ok((listener, Arc::new(settings)))
 }
 
-/// Prepares `options.auth` for CONNECTs, warning about plaintext passwords as nats-server.
-fn prepare_authenticator(options: &Options) -> Result<Arc<Authenticator>, ServerError> {
+/// The authentication settings in force, prepared for CONNECTs.
+pub(crate) struct PreparedAuth {
+    /// `options.auth`.
+    clients: Arc<Authenticator>,
+    /// The main users with the websocket block's single user, token and `no_auth_user`,
+    /// when the block overrides (nats-server's `authOverride`).
+    websocket: Option<Arc<Authenticator>>,
+}
+
+/// Prepares `options.auth` for CONNECTs, warning about plaintext passwords as nats-server,
+/// and the websocket block's override with `validateWebsocketOptions`'s checks.
+fn prepare_authenticator(options: &Options) -> Result<PreparedAuth, ServerError> {
     if options.auth.has_plaintext_passwords() {
         tracing::warn!("{PLAINTEXT_PASSWORDS_WARNING}");
     }
-    Authenticator::new(options.auth.clone())
-        .map(Arc::new)
-        .map_err(|e| ServerError::InvalidOptions(e.to_string()))
+    let invalid = |e: natrium_auth::SetupError| ServerError::InvalidOptions(e.to_string());
+    let clients = Arc::new(Authenticator::new(options.auth.clone()).map_err(invalid)?);
+    let websocket = match options.websocket.as_ref().map(|ws| &ws.auth) {
+        Some(ws) if ws.overrides() => {
+            // Checks `no_auth_user` against the main users first, as nats-server.
+            let prepared = Authenticator::new(ws.apply_to(&options.auth)).map_err(invalid)?;
+            let main = &options.auth;
+            if !main.users.is_empty() || !main.nkeys.is_empty() {
+                let filled = |text: Option<&str>| text.is_some_and(|t| !t.is_empty());
+                let conflict = if filled(ws.username.as_deref()) {
+                    Some("username")
+                } else if filled(ws.token.as_ref().map(natrium_auth::Secret::as_str)) {
+                    Some("token")
+                } else {
+                    None
+                };
+                if let Some(what) = conflict {
+                    return Err(ServerError::InvalidOptions(format!(
+                        "websocket authentication {what} not compatible with presence of users/nkeys"
+                    )));
+                }
+            }
+            Some(Arc::new(prepared))
+        }
+        _ => None,
+    };
+    Ok(PreparedAuth { clients, websocket })
 }
 
 /// nats-server's `configureAccounts`: a configured `system_account` must name an account.

@@ -278,6 +278,16 @@ fn websocket_sample() {
             ],
             handshake_timeout: Duration::from_secs(5),
             headers: vec![("X-Served-By".into(), "natrium".into())],
+            compression: true,
+            auth: natrium_auth::ListenerAuth {
+                username: Some("web".into()),
+                password: Some(natrium_auth::Secret::new("s3cr3t")),
+                auth_timeout: Some(Duration::from_secs(5)),
+                ..Default::default()
+            },
+            user_cookie: "nats_user".into(),
+            pass_cookie: "nats_pass".into(),
+            token_cookie: String::new(),
         });
     });
 }
@@ -287,10 +297,6 @@ fn websocket_mistakes_get_nats_server_errors() {
     check_error(
         "websocket { port: 8080 }\n",
         "websocket requires TLS configuration",
-    );
-    check_error(
-        "websocket { port: 8080, no_tls: true, compression: true }\n",
-        ": websocket \"compression\" is not supported by natrium yet",
     );
     check_error(
         "websocket { port: 8080, no_tls: true, jwt_cookie: \"jwt\" }\n",
@@ -311,6 +317,26 @@ fn websocket_mistakes_get_nats_server_errors() {
     check_error(
         "websocket { port: 8080, no_tls: true, bogus: 1 }\n",
         ".conf:1:39: unknown field \"bogus\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, authorization { users: [] } }\n",
+        ".conf:1:55: unknown field \"users\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, handshake_timeout: \"2x\" }\n",
+        ".conf:1:39: time: unknown unit \"x\" in duration \"2x\"",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers: 1 }\n",
+        ".conf:1:39: error parsing headers: unsupported type int64",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, headers { X-A: 1 } }\n",
+        ".conf:1:54: error parsing header key X-A: unsupported type int64",
+    );
+    check_error(
+        "websocket { port: 8080, no_tls: true, allowed_origins: [\"ws://a.example\"] }\n",
+        "unable to parse allowed origin \"ws://a.example\": allowed origins must be absolute URLs with http or https scheme",
     );
     // Port 0 (nats-server's default) leaves the listener off, whatever else is set.
     let (options, _) = load_text("websocket { port: 0 }\n").expect("port 0");

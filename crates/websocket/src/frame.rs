@@ -4,13 +4,17 @@
 //! The decoder never buffers a data frame: payload bytes are unmasked as they arrive and
 //! appended to the caller's buffer, so a frame split across reads at any byte decodes the
 //! same, and memory stays bounded by the read size. Control frames (at most 125 bytes) are
-//! gathered whole and reported as [`Event`]s.
+//! gathered whole and reported as [`Event`]s. A compressed message (permessage-deflate) is
+//! the exception: its frames are gathered, bounded, and inflated once the message is whole,
+//! into [`Decoder::pending`].
+
+use crate::deflate::{DeflateError, Inflater};
 
 /// The largest control frame payload (RFC 6455 5.5).
 pub const MAX_CONTROL_PAYLOAD_BYTES: usize = 125;
 
-const FINAL_BIT: u8 = 0x80;
-const RSV1_BIT: u8 = 0x40;
+pub(crate) const FINAL_BIT: u8 = 0x80;
+pub(crate) const RSV1_BIT: u8 = 0x40;
 const RSV2_RSV3_BITS: u8 = 0x30;
 const MASK_BIT: u8 = 0x80;
 
@@ -44,7 +48,7 @@ impl OpCode {
         })
     }
 
-    fn bits(self) -> u8 {
+    pub(crate) fn bits(self) -> u8 {
         match self {
             OpCode::Continuation => 0,
             OpCode::Text => 1,
@@ -93,15 +97,31 @@ pub enum Event {
     Ping(Vec<u8>),
     /// The client closed; the server answers with this status and reason, then closes.
     Close {
-        /// The status to echo (1005 when the client sent none).
+        /// The status to echo; 1005 when the client sent none, answered with an empty close
+        /// frame since 1005 may not be sent (see [`Event::close_payload`]).
         status: u16,
         /// The reason to echo.
         reason: String,
     },
 }
 
+impl Event {
+    /// For a `Close`, the payload of the close frame that answers it: empty when the client
+    /// sent no status, else the status and reason (cut to fit).
+    pub fn close_payload(&self) -> Option<Vec<u8>> {
+        match self {
+            Event::Close { status, .. } if *status == CloseStatus::NoStatusReceived as u16 => {
+                Some(Vec::new())
+            }
+            Event::Close { status, reason } => Some(close_payload(*status, reason)),
+            Event::Ping(_) => None,
+        }
+    }
+}
+
 /// A frame that ends the connection: the close frame to send and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct FrameError {
     /// The close status.
     pub status: CloseStatus,
@@ -118,13 +138,18 @@ impl FrameError {
     }
 }
 
-impl std::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+impl From<DeflateError> for FrameError {
+    fn from(error: DeflateError) -> FrameError {
+        let status = match error {
+            DeflateError::TooLarge => CloseStatus::MessageTooBig,
+            _ => CloseStatus::ProtocolError,
+        };
+        FrameError {
+            status,
+            message: error.to_string(),
+        }
     }
 }
-
-impl std::error::Error for FrameError {}
 
 /// Where the decoder is within the byte stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +160,20 @@ enum State {
     Payload,
     /// Inside a control frame's payload.
     Control(OpCode),
+}
+
+/// Buffers a connection keeps between messages are given back past this capacity, so one
+/// large compressed message does not pin its memory for the connection's life.
+const RETAINED_BYTES_MAX: usize = 64 * 1024;
+
+/// The inbound half of permessage-deflate.
+#[derive(Debug)]
+struct Inflation {
+    inflater: Inflater,
+    /// The largest message inflated (nats-server: `max_payload`).
+    inflated_bytes_max: usize,
+    /// The compressed payload of the message in progress, unmasked.
+    compressed: Vec<u8>,
 }
 
 /// Decodes the frames a client sends.
@@ -151,8 +190,15 @@ pub struct Decoder {
     remaining: u64,
     /// A text or binary message has begun and its final frame has not come yet.
     in_message: bool,
+    /// The message in progress is compressed (its first frame had RSV1).
+    compressed_message: bool,
     control: Vec<u8>,
     frame_payload_bytes_max: u64,
+    /// Set when permessage-deflate was negotiated.
+    inflation: Option<Inflation>,
+    /// Payload decoded but not yet handed over, from `pending_taken` on.
+    pending: Vec<u8>,
+    pending_taken: usize,
 }
 
 impl Decoder {
@@ -168,8 +214,45 @@ impl Decoder {
             mask_pos: 0,
             remaining: 0,
             in_message: false,
+            compressed_message: false,
             control: Vec::new(),
             frame_payload_bytes_max,
+            inflation: None,
+            pending: Vec::new(),
+            pending_taken: 0,
+        }
+    }
+
+    /// Accepts compressed messages (permessage-deflate was negotiated), inflating each to at
+    /// most `inflated_bytes_max` bytes. Their compressed frames together are bounded by the
+    /// data-frame bound.
+    pub fn with_compression(mut self, inflated_bytes_max: usize) -> Decoder {
+        self.inflation = Some(Inflation {
+            inflater: Inflater::new(),
+            inflated_bytes_max,
+            compressed: Vec::new(),
+        });
+        self
+    }
+
+    /// Payload decoded but not placed at the front of the buffer by
+    /// [`Decoder::decode_in_place`]: inflated messages, and whatever followed one in the same
+    /// input. It comes after the bytes `decode_in_place` returned, and must be taken (see
+    /// [`Decoder::consume_pending`]) before more input is decoded. Always empty without
+    /// compression.
+    pub fn pending(&self) -> &[u8] {
+        &self.pending[self.pending_taken..]
+    }
+
+    /// Marks the first `count` bytes of [`Decoder::pending`] as handed over.
+    pub fn consume_pending(&mut self, count: usize) {
+        self.pending_taken = (self.pending_taken + count).min(self.pending.len());
+        if self.pending_taken == self.pending.len() {
+            self.pending.clear();
+            self.pending_taken = 0;
+            if self.pending.capacity() > RETAINED_BYTES_MAX {
+                self.pending = Vec::new();
+            }
         }
     }
 
@@ -186,6 +269,8 @@ impl Decoder {
         payload.extend_from_slice(input);
         let (written, result) = self.decode_in_place(&mut payload[start..], events);
         payload.truncate(start + written);
+        payload.extend_from_slice(self.pending());
+        self.consume_pending(usize::MAX);
         result
     }
 
@@ -222,13 +307,28 @@ impl Decoder {
                     let take = usize::try_from(self.remaining)
                         .unwrap_or(usize::MAX)
                         .min(available);
-                    buf.copy_within(read..read + take, written);
-                    self.unmask_payload(&mut buf[written..written + take]);
-                    written += take;
+                    if !self.compressed_message && self.pending.is_empty() {
+                        buf.copy_within(read..read + take, written);
+                        self.unmask_payload(&mut buf[written..written + take]);
+                        written += take;
+                    } else {
+                        self.unmask_payload(&mut buf[read..read + take]);
+                        let chunk = &buf[read..read + take];
+                        match &mut self.inflation {
+                            Some(inflation) if self.compressed_message => {
+                                inflation.compressed.extend_from_slice(chunk)
+                            }
+                            // Payload after an inflated message waits behind it.
+                            _ => self.pending.extend_from_slice(chunk),
+                        }
+                    }
                     read += take;
                     self.remaining -= take as u64;
                     if self.remaining == 0 {
                         self.state = State::Header;
+                        if let Err(error) = self.end_data_frame() {
+                            return (written, Err(error));
+                        }
                     }
                 }
                 State::Control(op) => {
@@ -274,6 +374,14 @@ impl Decoder {
         self.header_len = 0;
         let is_final = b0 & FINAL_BIT != 0;
         let compressed = b0 & RSV1_BIT != 0;
+        if b0 & RSV2_RSV3_BITS != 0 {
+            return Err(FrameError::protocol("RSV2 and RSV3 must be clear"));
+        }
+        if compressed && self.inflation.is_none() {
+            return Err(FrameError::protocol(
+                "compressed frame received without negotiated permessage-deflate",
+            ));
+        }
         if self.masked && b1 & MASK_BIT == 0 {
             return Err(FrameError::protocol("mask bit missing"));
         }
@@ -304,6 +412,9 @@ impl Decoder {
                         "control frame does not have final bit set",
                     ));
                 }
+                if compressed {
+                    return Err(FrameError::protocol("control frame must not be compressed"));
+                }
             }
             OpCode::Text | OpCode::Binary => {
                 if self.in_message {
@@ -312,6 +423,7 @@ impl Decoder {
                     ));
                 }
                 self.in_message = !is_final;
+                self.compressed_message = compressed;
             }
             OpCode::Continuation => {
                 if !self.in_message || compressed {
@@ -320,11 +432,17 @@ impl Decoder {
                 self.in_message = !is_final;
             }
         }
-        // No extension is negotiated that would give the reserved bits a meaning.
-        if compressed || b0 & RSV2_RSV3_BITS != 0 {
-            return Err(FrameError::protocol("reserved bits set without extension"));
+        if length >> 63 != 0 {
+            return Err(FrameError::protocol("invalid 64-bit payload length"));
         }
-        if !op.is_control() && length > self.frame_payload_bytes_max {
+        if let Some(inflation) = self.inflation.as_ref().filter(|_| self.compressed_message) {
+            // nats-server bounds a compressed message's frames together, as it gathers them.
+            if !op.is_control()
+                && inflation.compressed.len() as u64 + length > self.frame_payload_bytes_max
+            {
+                return Err(DeflateError::TooLarge.into());
+            }
+        } else if !op.is_control() && length > self.frame_payload_bytes_max {
             return Err(FrameError {
                 status: CloseStatus::MessageTooBig,
                 message: format!(
@@ -349,8 +467,31 @@ impl Decoder {
             }
         } else if length > 0 {
             self.state = State::Payload;
+        } else {
+            self.end_data_frame()?;
         }
         Ok(false)
+    }
+
+    /// A data frame's payload is all in: a compressed message that it ends is inflated.
+    fn end_data_frame(&mut self) -> Result<(), FrameError> {
+        if !self.compressed_message || self.in_message {
+            return Ok(());
+        }
+        self.compressed_message = false;
+        let Some(inflation) = &mut self.inflation else {
+            return Ok(());
+        };
+        let result = inflation.inflater.inflate(
+            &mut inflation.compressed,
+            &mut self.pending,
+            inflation.inflated_bytes_max,
+        );
+        inflation.compressed.clear();
+        if inflation.compressed.capacity() > RETAINED_BYTES_MAX {
+            inflation.compressed = Vec::new();
+        }
+        Ok(result?)
     }
 
     /// Reports a complete control frame; true for a close (nothing after it counts).
@@ -393,19 +534,27 @@ impl Decoder {
     }
 }
 
-/// The answer to a client's close frame, as nats-server's `wsHandleControlFrame` builds it:
-/// the status echoed (1005 if none), and 1007 for a reason that is not UTF-8.
+/// The answer to a client's close frame, as nats-server's `wsHandleControlFrame` builds it
+/// (2.12.15 on): the status echoed (none if none), 1007 for a reason that is not UTF-8, and
+/// a protocol error for a 1-byte payload or a status that may not be sent.
 fn close_event(payload: &[u8]) -> Event {
-    if payload.len() < 2 {
-        return Event::Close {
-            status: CloseStatus::NoStatusReceived as u16,
-            reason: String::new(),
-        };
+    match payload.len() {
+        0 => {
+            return Event::Close {
+                status: CloseStatus::NoStatusReceived as u16,
+                reason: String::new(),
+            }
+        }
+        1 => {
+            return Event::Close {
+                status: CloseStatus::ProtocolError as u16,
+                reason: "close frame payload cannot be 1 byte".to_string(),
+            }
+        }
+        _ => {}
     }
     let status = u16::from_be_bytes([payload[0], payload[1]]);
     if !close_status_may_be_sent(status) {
-        // nats-server echoes any status; RFC 6455 forbids sending these back, so Natrium
-        // answers as a protocol error (what Autobahn's close tests expect).
         return Event::Close {
             status: CloseStatus::ProtocolError as u16,
             reason: format!("invalid close status code {status}"),
@@ -423,15 +572,20 @@ fn close_event(payload: &[u8]) -> Event {
     }
 }
 
-/// Whether `status` may appear in a close frame (RFC 6455 7.4): the defined codes that
-/// are not reserved for local use, and the registered and private ranges.
+/// Whether `status` may appear in a close frame (RFC 6455 7.4, nats-server's
+/// `wsIsValidCloseStatus`): not 1004-1006 or 1015, not the reserved 1016-2999.
 fn close_status_may_be_sent(status: u16) -> bool {
-    matches!(status, 1000..=1003 | 1007..=1011 | 3000..=4999)
+    matches!(status, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 /// Appends an unmasked, final, uncompressed frame header for `length` payload bytes.
 pub fn write_frame_header(out: &mut Vec<u8>, op: OpCode, length: usize) {
-    out.push(FINAL_BIT | op.bits());
+    write_frame_header_byte(out, FINAL_BIT | op.bits(), length);
+}
+
+/// Appends an unmasked frame header whose first byte (final bit, RSV1, opcode) is `first`.
+pub(crate) fn write_frame_header_byte(out: &mut Vec<u8>, first: u8, length: usize) {
+    out.push(first);
     if length <= 125 {
         out.push(length as u8);
     } else if length <= usize::from(u16::MAX) {
@@ -464,155 +618,4 @@ pub fn close_payload(status: u16, reason: &str) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn masked_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-        let mut frame = vec![first];
-        if payload.len() <= 125 {
-            frame.push(MASK_BIT | payload.len() as u8);
-        } else {
-            frame.push(MASK_BIT | 126);
-            frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-        }
-        frame.extend_from_slice(&key);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        frame
-    }
-
-    /// Decodes `input` fed in pieces of every size from 1 up, and checks each gives `expected`.
-    fn check(input: &[u8], expected: Result<(&[u8], Vec<Event>), FrameError>) {
-        for piece in 1..=input.len().max(1) {
-            let mut decoder = Decoder::new(true, 1 << 20);
-            let mut payload = Vec::new();
-            let mut events = Vec::new();
-            let mut result = Ok(());
-            for chunk in input.chunks(piece) {
-                result = decoder.decode(chunk, &mut payload, &mut events);
-                if result.is_err() || matches!(events.last(), Some(Event::Close { .. })) {
-                    break;
-                }
-            }
-            match &expected {
-                Ok((data, want)) => {
-                    assert_eq!(result, Ok(()), "piece {piece}");
-                    assert_eq!(&payload[..], *data, "piece {piece}");
-                    assert_eq!(&events, want, "piece {piece}");
-                }
-                Err(error) => assert_eq!(result.as_ref(), Err(error), "piece {piece}"),
-            }
-        }
-    }
-
-    #[test]
-    fn fragmented_messages_and_control_frames_between_fragments() {
-        let mut input = masked_frame(0x02, b"PUB a 2\r\n", [1, 2, 3, 4]);
-        input.extend(masked_frame(0x89, b"hi", [5, 6, 7, 8]));
-        input.extend(masked_frame(0x80, b"ok\r\n", [9, 9, 9, 9]));
-        input.extend(masked_frame(0x81, &[b'x'; 300], [1, 0, 0, 1]));
-        let mut data = b"PUB a 2\r\nok\r\n".to_vec();
-        data.extend([b'x'; 300]);
-        check(&input, Ok((&data, vec![Event::Ping(b"hi".to_vec())])));
-    }
-
-    #[test]
-    fn close_frames_echo_their_status_or_1005_or_1007() {
-        let mut close = 1001u16.to_be_bytes().to_vec();
-        close.extend_from_slice(b"bye");
-        let event = |status, reason: &str| Event::Close {
-            status,
-            reason: reason.into(),
-        };
-        check(
-            &masked_frame(0x88, &close, [1, 2, 3, 4]),
-            Ok((b"", vec![event(1001, "bye")])),
-        );
-        check(
-            &masked_frame(0x88, b"", [1, 2, 3, 4]),
-            Ok((b"", vec![event(1005, "")])),
-        );
-        check(
-            &masked_frame(0x88, &[0x03, 0xE8, 0xFF, 0xFE], [1, 2, 3, 4]),
-            Ok((b"", vec![event(1007, "invalid utf8 body in close frame")])),
-        );
-        check(
-            &masked_frame(0x88, &1005u16.to_be_bytes(), [1, 2, 3, 4]),
-            Ok((b"", vec![event(1002, "invalid close status code 1005")])),
-        );
-    }
-
-    #[test]
-    fn protocol_errors_as_nats_server_words_them() {
-        let protocol = |text: &str| Err(FrameError::protocol(text));
-        check(&[0x82, 0x01, b'x'], protocol("mask bit missing"));
-        check(
-            &masked_frame(0x83, b"", [1; 4]),
-            protocol("unknown opcode 3"),
-        );
-        check(
-            &masked_frame(0x09, b"", [1; 4]),
-            protocol("control frame does not have final bit set"),
-        );
-        check(
-            &masked_frame(0x80, b"x", [1; 4]),
-            protocol("invalid continuation frame"),
-        );
-        let mut two_starts = masked_frame(0x02, b"a", [1; 4]);
-        two_starts.extend(masked_frame(0x02, b"b", [1; 4]));
-        check(
-            &two_starts,
-            protocol("new message started before final frame for previous message was received"),
-        );
-        check(
-            &masked_frame(0xC2, b"x", [1; 4]),
-            protocol("reserved bits set without extension"),
-        );
-    }
-
-    #[test]
-    fn a_data_frame_over_the_bound_is_message_too_big() {
-        let mut decoder = Decoder::new(true, 100);
-        let frame = masked_frame(0x82, &[0; 101], [1; 4]);
-        let error = decoder
-            .decode(&frame, &mut Vec::new(), &mut Vec::new())
-            .unwrap_err();
-        assert_eq!(error.status, CloseStatus::MessageTooBig);
-    }
-
-    #[test]
-    fn unmasked_frames_from_a_no_masking_peer() {
-        let mut decoder = Decoder::new(false, 100);
-        let mut payload = Vec::new();
-        decoder
-            .decode(
-                &[0x82, 0x03, b'a', b'b', b'c'],
-                &mut payload,
-                &mut Vec::new(),
-            )
-            .unwrap();
-        assert_eq!(payload, b"abc");
-    }
-
-    #[test]
-    fn headers_and_close_payloads() {
-        let mut out = Vec::new();
-        write_frame_header(&mut out, OpCode::Binary, 5);
-        write_frame_header(&mut out, OpCode::Binary, 300);
-        write_frame_header(&mut out, OpCode::Binary, 70_000);
-        assert_eq!(
-            out,
-            [
-                &[0x82, 5][..],
-                &[0x82, 126, 1, 44],
-                &[0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]
-            ]
-            .concat()
-        );
-        let long = close_payload(1008, &"é".repeat(100));
-        assert!(long.len() <= MAX_CONTROL_PAYLOAD_BYTES && long.ends_with(b"..."));
-        assert_eq!(
-            close_payload(1000, "Client Closed"),
-            b"\x03\xe8Client Closed"
-        );
-    }
-}
+mod tests;

@@ -62,12 +62,14 @@ impl Request {
             .any(|item| item.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
     }
 
-    /// The value of cookie `name`, if the request carries it.
+    /// The value of cookie `name`, if the request carries it (the last one, as nats-server
+    /// keeps the last of Go's `Request.Cookies`).
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.values("Cookie")
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
+            .filter(|(key, _)| *key == name)
+            .last()
             .map(|(_, value)| value.trim_matches('"'))
     }
 }
@@ -176,6 +178,17 @@ impl OriginPolicy {
         for origin in allowed_origins {
             let (scheme, authority) =
                 parse_origin(origin).map_err(|e| format!("unable to parse allowed origin: {e}"))?;
+            // nats-server 2.12.15's checks: an origin is an absolute http(s) URL with a host.
+            if scheme != "http" && scheme != "https" {
+                return Err(format!(
+                    "unable to parse allowed origin {origin:?}: allowed origins must be absolute URLs with http or https scheme"
+                ));
+            }
+            if authority.is_empty() {
+                return Err(format!(
+                    "unable to parse allowed origin {origin:?}: host is required"
+                ));
+            }
             let host_port = host_and_port(scheme == "https", &authority)
                 .map_err(|e| format!("unable to parse allowed origin: {e}"))?;
             allowed.push(AllowedOrigin {
@@ -235,6 +248,8 @@ pub struct Upgrade {
     pub forwarded_for: Option<std::net::IpAddr>,
     /// Whether the client looks like a browser (`User-Agent: Mozilla/...`).
     pub browser: bool,
+    /// Safari, which nats-server found mishandles compressed messages cut into fragments.
+    pub safari: bool,
 }
 
 /// Checks an upgrade request in nats-server's order (RFC 6455 4.2.1), over TLS or not.
@@ -265,6 +280,11 @@ pub fn check_upgrade(
     if key.is_empty() {
         return Err(HandshakeError::new(400, "key missing"));
     }
+    // RFC 6455 4.2.1: 16 random bytes in base64 (checked from nats-server 2.12.15 on).
+    let decoded = base64::engine::general_purpose::STANDARD.decode(key);
+    if decoded.map_or(true, |bytes| bytes.len() != 16) {
+        return Err(HandshakeError::new(400, "invalid websocket key"));
+    }
     if !request.contains_token("Sec-Websocket-Version", "13") {
         return Err(HandshakeError::new(400, "invalid version"));
     }
@@ -276,18 +296,22 @@ pub fn check_upgrade(
         .flat_map(|value| value.split([',', ';']))
         .any(|item| {
             item.trim_matches([' ', '\t'])
-                .eq_ignore_ascii_case("permessage-deflate")
+                .eq_ignore_ascii_case(crate::deflate::EXTENSION)
         });
     let forwarded_for = request
         .values("X-Forwarded-For")
         .next()
         .and_then(|value| value.trim().parse().ok());
+    let user_agent = request.get("User-Agent");
+    let browser = user_agent.starts_with("Mozilla/");
     Ok(Upgrade {
         key: key.to_string(),
         no_masking: request.get("Nats-No-Masking") == "true",
         compression_offered,
         forwarded_for,
-        browser: request.get("User-Agent").starts_with("Mozilla/"),
+        browser,
+        // Chrome on macOS says "Safari/" too; only Safari also says "Version/".
+        safari: browser && user_agent.contains("Version/") && user_agent.contains("Safari/"),
     })
 }
 
@@ -299,13 +323,22 @@ pub fn accept_key(key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(context.finish())
 }
 
-/// The 101 response, with `extra_headers` (`Name: value\r\n` lines, the `headers` option).
-pub fn write_switching_protocols(out: &mut Vec<u8>, upgrade: &Upgrade, extra_headers: &str) {
+/// The 101 response, accepting permessage-deflate when `compress` (the option is on and the
+/// client offered it), with `extra_headers` (`Name: value\r\n` lines, the `headers` option).
+pub fn write_switching_protocols(
+    out: &mut Vec<u8>,
+    upgrade: &Upgrade,
+    compress: bool,
+    extra_headers: &str,
+) {
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
     );
     out.extend_from_slice(accept_key(&upgrade.key).as_bytes());
     out.extend_from_slice(b"\r\n");
+    if compress {
+        out.extend_from_slice(crate::deflate::EXTENSION_RESPONSE.as_bytes());
+    }
     if upgrade.no_masking {
         out.extend_from_slice(b"Nats-No-Masking: true\r\n");
     }
@@ -392,6 +425,16 @@ mod tests {
                 "key missing",
             ),
             (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="),
+                400,
+                "invalid websocket key",
+            ),
+            (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"),
+                400,
+                "invalid websocket key",
+            ),
+            (
                 GOOD.replace("Version: 13", "Version: 8"),
                 400,
                 "invalid version",
@@ -434,7 +477,19 @@ mod tests {
                 "{header}"
             );
         }
-        assert!(OriginPolicy::new(false, &["nope".to_string()]).is_err());
+        let refused = |origin: &str| OriginPolicy::new(false, &[origin.to_string()]).unwrap_err();
+        assert_eq!(
+            refused("nope"),
+            "unable to parse allowed origin: parse \"nope\": invalid URI for request"
+        );
+        assert_eq!(
+            refused("ftp://files.example"),
+            "unable to parse allowed origin \"ftp://files.example\": allowed origins must be absolute URLs with http or https scheme"
+        );
+        assert_eq!(
+            refused("https://"),
+            "unable to parse allowed origin \"https://\": host is required"
+        );
     }
 
     #[test]
@@ -448,9 +503,13 @@ mod tests {
         assert!(upgrade.no_masking && upgrade.compression_offered);
         assert_eq!(upgrade.forwarded_for, Some("10.0.0.1".parse().unwrap()));
         let mut out = Vec::new();
-        write_switching_protocols(&mut out, &upgrade, "X-A: b\r\n");
+        write_switching_protocols(&mut out, &upgrade, false, "X-A: b\r\n");
         let text = String::from_utf8(out).unwrap();
         assert!(text.ends_with("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nNats-No-Masking: true\r\nX-A: b\r\n\r\n"));
+        let mut out = Vec::new();
+        write_switching_protocols(&mut out, &upgrade, true, "");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\nNats-No-Masking: true\r\n\r\n"));
         assert_eq!(
             request("Cookie: a=1; jwt=\"x.y\"\r\n").cookie("jwt"),
             Some("x.y")

@@ -11,7 +11,7 @@ pub(crate) use errors::Errors;
 pub use errors::{ParseError, ParseErrorKind};
 
 use crate::secret::Secret;
-use crate::types::AuthConfig;
+use crate::types::{AuthConfig, ListenerAuth};
 use natrium_config::{Kind, Value};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -97,6 +97,28 @@ pub fn parse_authorization(value: &Value) -> Result<AuthConfig, Vec<ParseError>>
     apply_default_permissions(&mut config);
     check_combinations(&config, users_given, value, &mut errors);
     errors.finish(config)
+}
+
+/// Parses a listener's `authorization { ... }` block as nats-server's `parseSimpleAuth`:
+/// `user`, `password`, `token` and `timeout` only (no `users`); `no_auth_user` stays `None`.
+pub fn parse_listener_authorization(value: &Value) -> Result<ListenerAuth, Vec<ParseError>> {
+    let mut errors = Errors::default();
+    let mut auth = ListenerAuth::default();
+    let Some(map) = errors.value(value.as_map()) else {
+        return errors.finish(auth);
+    };
+    for entry in map.iter() {
+        let item = &entry.value;
+        match entry.key.to_lowercase().as_str() {
+            "user" | "username" => auth.username = errors.value(item.as_str()).map(str::to_string),
+            "pass" | "password" => auth.password = errors.value(item.as_str()).map(Secret::new),
+            "token" => auth.token = errors.value(item.as_str()).map(Secret::new),
+            "timeout" => auth.auth_timeout = auth_timeout(item),
+            _ if entry.used_as_variable => {}
+            _ => errors.unknown_field(entry),
+        }
+    }
+    errors.finish(auth)
 }
 
 /// nats-server reads `timeout` as seconds, integer or float; any other type means 1 second.

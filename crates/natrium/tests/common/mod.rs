@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod ws;
 
 use std::collections::BTreeSet;
 use std::future::Future;

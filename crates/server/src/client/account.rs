@@ -93,9 +93,7 @@ impl Connection {
         if self.connect.protocol < 1 || self.limits.max_payload == self.options.max_payload {
             return;
         }
-        let mut info = self
-            .server
-            .client_info(self.shared.id, &self.shared.peer, false, None);
+        let mut info = self.server.client_info(&self.shared, false, None);
         info.max_payload = self.limits.max_payload;
         let json = serde_json::to_vec(&info).unwrap_or_default();
         self.send_with(|out| natrium_proto::encode::write_info(out, &json));

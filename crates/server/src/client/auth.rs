@@ -35,12 +35,28 @@ pub(crate) struct StoredCredentials {
     sig: Option<String>,
 }
 
+/// Credentials a websocket upgrade carried in the cookies `user_cookie`, `pass_cookie` and
+/// `token_cookie` name; each stands in for the CONNECT field it matches when that is missing
+/// or empty, as nats-server's `processConnect` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CookieCredentials {
+    pub user: Option<String>,
+    pub pass: Option<String>,
+    pub auth_token: Option<String>,
+}
+
 impl StoredCredentials {
-    fn from_connect(connect: &ConnectOptions) -> Self {
+    fn from_connect(connect: &ConnectOptions, cookies: &CookieCredentials) -> Self {
+        let or_cookie = |field: &Option<String>, cookie: &Option<String>| {
+            field
+                .clone()
+                .filter(|value| !value.is_empty())
+                .or_else(|| cookie.clone())
+        };
         StoredCredentials {
-            user: connect.user.clone(),
-            pass: connect.pass.clone(),
-            auth_token: connect.auth_token.clone(),
+            user: or_cookie(&connect.user, &cookies.user),
+            pass: or_cookie(&connect.pass, &cookies.pass),
+            auth_token: or_cookie(&connect.auth_token, &cookies.auth_token),
             nkey: connect.nkey.clone(),
             sig: connect.sig.clone(),
         }
@@ -66,6 +82,8 @@ pub(crate) struct SharedAuthz {
     credentials: StoredCredentials,
     /// The verified client certificate's identity, kept when `verify_and_map` is on.
     pub certificate: Option<CertIdentity>,
+    /// What the websocket upgrade's cookies said, for the CONNECT.
+    pub cookies: CookieCredentials,
     /// The user's permissions; `None` allows everything.
     pub permissions: Option<Arc<CompiledPermissions>>,
     delivery_filter: Option<DeliveryFilter>,
@@ -244,7 +262,14 @@ impl ReaderAuth {
     /// The state of a new connection; arms the auth timeout when authentication is required.
     pub(crate) fn start(server: &ServerState, shared: &Arc<ClientShared>) -> ReaderAuth {
         let options = server.options();
-        let required = options.auth.auth_required();
+        let required = server.authenticator_for(shared).config().auth_required();
+        // The websocket block's `timeout` applies to its clients, override or not.
+        let timeout = options
+            .websocket
+            .as_ref()
+            .and_then(|ws| ws.auth.auth_timeout)
+            .filter(|_| shared.websocket.load(Ordering::Relaxed))
+            .unwrap_or_else(|| options.effective_auth_timeout());
         let mut auth = ReaderAuth {
             awaiting_connect: required,
             publish_check: None,
@@ -256,7 +281,7 @@ impl ReaderAuth {
         if required {
             auth.timers.push(close_after(
                 shared,
-                options.effective_auth_timeout(),
+                timeout,
                 AUTHENTICATION_TIMEOUT,
                 CloseReason::AuthenticationTimeout,
                 Some(Arc::clone(&auth.race)),
@@ -269,7 +294,7 @@ impl ReaderAuth {
 fn client_facts(shared: &ClientShared) -> ClientFacts {
     ClientFacts {
         ip: Some(shared.peer.ip()),
-        connection_type: if shared.websocket.load(std::sync::atomic::Ordering::Relaxed) {
+        connection_type: if shared.websocket.load(Ordering::Relaxed) {
             ConnectionType::Websocket
         } else {
             ConnectionType::Standard
@@ -353,14 +378,23 @@ fn log_auth_error(label: &str, violation: &str, error: &natrium_auth::AuthError)
 }
 
 impl Connection {
-    /// Authenticates the credentials of `connect` (every CONNECT, as nats-server); on
-    /// failure the client gets `-ERR 'Authorization Violation'` and is closed.
+    /// Authenticates the credentials of `connect` (every CONNECT, as nats-server), a
+    /// websocket's cookies filling its gaps; on failure the client gets
+    /// `-ERR 'Authorization Violation'` and is closed.
     pub(super) fn authenticate_connect(
         &mut self,
         connect: &ConnectOptions,
     ) -> Result<(), CloseReason> {
-        let credentials = StoredCredentials::from_connect(connect);
-        let authenticator = self.server.authenticator();
+        let cookies = self.shared.authz.lock().cookies.clone();
+        let credentials = StoredCredentials::from_connect(connect, &cookies);
+        self.authenticate_credentials(credentials)
+    }
+
+    fn authenticate_credentials(
+        &mut self,
+        credentials: StoredCredentials,
+    ) -> Result<(), CloseReason> {
+        let authenticator = self.server.authenticator_for(&self.shared);
         if !authenticator.config().auth_required() {
             // Kept for a reload that turns authentication on, as nats-server keeps c.opts.
             self.shared.authz.lock().credentials = credentials;
@@ -424,15 +458,16 @@ impl Connection {
 
     #[cold]
     fn op_before_connect(&mut self) -> Result<(), CloseReason> {
-        let no_auth_user = self.options.auth.no_auth_user.clone().unwrap_or_default();
-        if no_auth_user.is_empty() {
-            let authenticator = self.server.authenticator();
+        let authenticator = self.server.authenticator_for(&self.shared);
+        let no_auth_user = authenticator.config().no_auth_user.as_deref();
+        if no_auth_user.unwrap_or_default().is_empty() {
             let empty = ConnectCredentials::default();
             error!("{} - {}", self.label, authenticator.violation_log(&empty));
             self.send_err(AUTHORIZATION_VIOLATION);
             return Err(CloseReason::AuthenticationViolation);
         }
-        self.authenticate_connect(&ConnectOptions::default())?;
+        // No CONNECT, so no cookies either: the client is `no_auth_user`.
+        self.authenticate_credentials(StoredCredentials::default())?;
         self.shared.connect_received.store(true, Ordering::Release);
         self.announce_connect();
         Ok(())
@@ -537,8 +572,8 @@ impl Connection {
 /// the credentials of its CONNECT; those refused are closed, the others get the new
 /// permissions and lose the subscriptions those no longer allow.
 pub(crate) fn recheck_authorization(server: &ServerState) {
-    let authenticator = server.authenticator();
     for client in server.clients_snapshot() {
+        let authenticator = server.authenticator_for(&client);
         if !client.connect_received.load(Ordering::Acquire) {
             // Not authenticated yet: its CONNECT will meet the new configuration.
             continue;

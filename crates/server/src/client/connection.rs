@@ -91,7 +91,10 @@ async fn serve(
     upgraded: Option<Transport>,
 ) {
     let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
-    let label = format!("{peer} - cid:{id}");
+    let label = match &upgraded {
+        Some(Transport::Websocket(ws)) => websocket::label(ws.forwarded_for, peer, id),
+        _ => format!("{peer} - cid:{id}"),
+    };
     let shared = Arc::new(ClientShared::new(
         id,
         peer,
@@ -104,8 +107,8 @@ async fn serve(
     }
     debug!("{label} - Client connection created");
 
-    let nonce = auth::new_nonce(&server.authenticator());
-    let info = server.client_info_json(id, &peer, false, nonce.as_deref());
+    let nonce = auth::new_nonce(&server.authenticator_for(&shared));
+    let info = server.client_info_json(&shared, false, nonce.as_deref());
     shared.authz.lock().nonce = nonce;
     let options = server.options();
     // Registered before the handshake, so max_connections also bounds handshakes in progress.
@@ -114,6 +117,7 @@ async fn serve(
         (_, Some(mut upgraded)) => {
             if let Transport::Websocket(stream) = &mut upgraded {
                 stream.set_writer(Arc::clone(&shared));
+                shared.authz.lock().cookies = std::mem::take(&mut stream.cookies);
             }
             shared.send_now(|out| encode::write_info(out, &info));
             Ok(upgraded)

@@ -5,19 +5,22 @@
 //! yield the unmasked payload of text, binary and continuation frames. Pings are answered
 //! and a client's close is echoed from inside the stream. Outgoing bytes always sit in one
 //! buffer of whole frames, so a pong queued by the reader never lands inside a data frame
-//! the writer is sending.
+//! the writer is sending. With permessage-deflate, a batch larger than nats-server's
+//! threshold goes as one compressed message, and compressed messages are inflated as they
+//! complete.
 
+use super::auth::CookieCredentials;
 use super::transport::{AsyncStream, SharedTcp, Transport};
 use super::{ClientShared, CloseReason};
 use crate::options::WebsocketOptions;
 use crate::tls::TlsOptions;
 use natrium_websocket::{
-    close_payload, write_frame_header, CloseStatus, Decoder, Event, FrameError, HandshakeError,
-    OpCode, OriginPolicy, Upgrade,
+    close_payload, write_frame_header, CloseStatus, Compressor, Decoder, Event, FrameError,
+    HandshakeError, OpCode, OriginPolicy, Upgrade, COMPRESS_THRESHOLD_BYTES,
 };
 use parking_lot::Mutex;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -139,8 +142,14 @@ pub(crate) async fn upgrade(
             return None;
         }
     };
+    let compress = listener.options.compression && upgrade.compression_offered;
     let mut response = Vec::new();
-    natrium_websocket::write_switching_protocols(&mut response, &upgrade, &listener.extra_headers);
+    natrium_websocket::write_switching_protocols(
+        &mut response,
+        &upgrade,
+        compress,
+        &listener.extra_headers,
+    );
     let sent = tokio::time::timeout(timeout, async {
         stream.write_all(&response).await?;
         stream.flush().await
@@ -149,11 +158,44 @@ pub(crate) async fn upgrade(
     if !matches!(sent, Ok(Ok(()))) {
         return None;
     }
-    Some(Transport::Websocket(Box::new(WsStream::new(
+    let compression = compress.then_some(max_payload);
+    let mut ws = WsStream::new(
         stream,
         &upgrade,
         frame_payload_bytes_max(max_payload),
-    ))))
+        compression,
+    );
+    ws.cookies = cookie_credentials(&listener.options, &request);
+    ws.forwarded_for = upgrade.forwarded_for;
+    Some(Transport::Websocket(Box::new(ws)))
+}
+
+/// nats-server's label for a websocket client in logs: `wid`, with the address a proxy
+/// reported in `X-Forwarded-For` before the socket's.
+pub(crate) fn label(forwarded_for: Option<IpAddr>, peer: SocketAddr, id: u64) -> String {
+    match forwarded_for {
+        Some(IpAddr::V6(ip)) => format!("[{ip}]/{peer} - wid:{id}"),
+        Some(ip) => format!("{ip}/{peer} - wid:{id}"),
+        None => format!("{peer} - wid:{id}"),
+    }
+}
+
+/// The values of the cookies `user_cookie`, `pass_cookie` and `token_cookie` name.
+fn cookie_credentials(
+    options: &WebsocketOptions,
+    request: &natrium_websocket::Request,
+) -> CookieCredentials {
+    let value = |name: &str| {
+        (!name.is_empty())
+            .then(|| request.cookie(name))
+            .flatten()
+            .map(str::to_string)
+    };
+    CookieCredentials {
+        user: value(&options.user_cookie),
+        pass: value(&options.pass_cookie),
+        auth_token: value(&options.token_cookie),
+    }
 }
 
 /// Reads one request; `Err(Some)` is a refusal to answer, `Err(None)` a vanished client.
@@ -213,29 +255,57 @@ pub(crate) struct WsStream {
     close_sent: bool,
     /// Outbound data frames are cut to this size for browsers, as nats-server does.
     data_frame_bytes_max: usize,
+    /// Set when permessage-deflate was negotiated.
+    compressor: Option<Box<Compressor>>,
+    /// Compressed messages are cut into fragments of this size (not for Safari).
+    compressed_fragment_bytes_max: usize,
     /// Woken when the reader queues a pong or close: only the writer task writes, since
     /// a socket keeps one waker per direction and the reader must not take the writer's.
     writer: Option<Arc<ClientShared>>,
     pub(crate) close_request: CloseRequest,
+    /// Credentials the upgrade's cookies carried, handed to the connection's CONNECT.
+    pub(crate) cookies: CookieCredentials,
+    /// The client's address as a proxy reported it, for the log label.
+    pub(crate) forwarded_for: Option<IpAddr>,
 }
 
 impl WsStream {
-    fn new(inner: Box<dyn AsyncStream>, upgrade: &Upgrade, frame_bytes_max: u64) -> WsStream {
+    /// A stream after `upgrade`; `compression` holds the inflated-message bound
+    /// (`max_payload`) when permessage-deflate was negotiated.
+    fn new(
+        inner: Box<dyn AsyncStream>,
+        upgrade: &Upgrade,
+        frame_bytes_max: u64,
+        compression: Option<usize>,
+    ) -> WsStream {
+        let mut decoder = Decoder::new(!upgrade.no_masking, frame_bytes_max);
+        if let Some(inflated_bytes_max) = compression {
+            decoder = decoder.with_compression(inflated_bytes_max);
+        }
+        let data_frame_bytes_max = if upgrade.browser {
+            BROWSER_FRAME_BYTES_MAX
+        } else {
+            usize::MAX
+        };
         WsStream {
             inner,
-            decoder: Decoder::new(!upgrade.no_masking, frame_bytes_max),
+            decoder,
             events: Vec::new(),
             outgoing: Vec::new(),
             outgoing_pos: 0,
             read_closed: false,
             close_sent: false,
-            data_frame_bytes_max: if upgrade.browser {
-                BROWSER_FRAME_BYTES_MAX
-            } else {
+            data_frame_bytes_max,
+            compressor: compression.map(|_| Box::new(Compressor::new())),
+            compressed_fragment_bytes_max: if upgrade.safari {
                 usize::MAX
+            } else {
+                data_frame_bytes_max
             },
             close_request: Arc::new(Mutex::new(None)),
             writer: None,
+            cookies: CookieCredentials::default(),
+            forwarded_for: None,
         }
     }
 
@@ -244,14 +314,19 @@ impl WsStream {
         self.writer = Some(shared);
     }
 
-    fn queue_frame(&mut self, op: OpCode, payload: &[u8]) {
-        if self.close_sent {
-            return;
-        }
+    /// Forgets frames already written, so the buffer is reused from its start.
+    fn reuse_drained(&mut self) {
         if self.outgoing_pos == self.outgoing.len() {
             self.outgoing.clear();
             self.outgoing_pos = 0;
         }
+    }
+
+    fn queue_frame(&mut self, op: OpCode, payload: &[u8]) {
+        if self.close_sent {
+            return;
+        }
+        self.reuse_drained();
         write_frame_header(&mut self.outgoing, op, payload.len());
         self.outgoing.extend_from_slice(payload);
         if op == OpCode::Close {
@@ -281,8 +356,9 @@ impl WsStream {
         for event in &events {
             match event {
                 Event::Ping(payload) => self.queue_frame(OpCode::Pong, payload),
-                Event::Close { status, reason } => {
-                    self.queue_frame(OpCode::Close, &close_payload(*status, reason));
+                Event::Close { .. } => {
+                    let payload = event.close_payload().unwrap_or_default();
+                    self.queue_frame(OpCode::Close, &payload);
                     self.read_closed = true;
                 }
             }
@@ -290,6 +366,18 @@ impl WsStream {
         self.events = events;
         self.events.clear();
         self.wake_writer();
+    }
+
+    /// Moves inflated payload the decoder holds into `buf`; how many bytes moved.
+    fn take_pending(&mut self, buf: &mut ReadBuf<'_>) -> usize {
+        let pending = self.decoder.pending();
+        if pending.is_empty() {
+            return 0;
+        }
+        let count = pending.len().min(buf.remaining());
+        buf.put_slice(&pending[..count]);
+        self.decoder.consume_pending(count);
+        count
     }
 
     fn wake_writer(&self) {
@@ -308,7 +396,8 @@ impl AsyncRead for WsStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.read_closed || buf.remaining() == 0 {
+        // Inflated payload goes out before anything more is read, to keep the order.
+        if buf.remaining() == 0 || this.take_pending(buf) > 0 || this.read_closed {
             return Poll::Ready(Ok(()));
         }
         loop {
@@ -325,6 +414,7 @@ impl AsyncRead for WsStream {
                 .decoder
                 .decode_in_place(&mut buf.filled_mut()[before..], &mut this.events);
             buf.set_filled(before + payload);
+            let inflated = this.take_pending(buf);
             this.handle_events();
             if let Err(refused) = decoded {
                 this.queue_frame(
@@ -336,7 +426,7 @@ impl AsyncRead for WsStream {
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, refused)));
             }
             // Only headers or control frames arrived: read on, as 0 bytes would mean EOF.
-            if payload > 0 || this.read_closed {
+            if payload > 0 || inflated > 0 || this.read_closed {
                 return Poll::Ready(Ok(()));
             }
         }
@@ -355,9 +445,18 @@ impl AsyncWrite for WsStream {
         if this.close_sent {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        let frame_bytes_max = this.data_frame_bytes_max;
-        for frame in data.chunks(frame_bytes_max) {
-            this.queue_frame(OpCode::Binary, frame);
+        this.reuse_drained();
+        match &mut this.compressor {
+            Some(compressor) if data.len() > COMPRESS_THRESHOLD_BYTES => {
+                compressor
+                    .write_message(&mut this.outgoing, data, this.compressed_fragment_bytes_max)
+                    .map_err(io::Error::other)?;
+            }
+            _ => {
+                for frame in data.chunks(this.data_frame_bytes_max) {
+                    this.queue_frame(OpCode::Binary, frame);
+                }
+            }
         }
         // The frame is ours now; flushing (or the next write) sends what is left.
         let _ = this.poll_drain(cx)?;

@@ -1,23 +1,11 @@
 //! The `websocket {}` block, read as nats-server's `parseWebsocket` reads it (keys, aliases
 //! and texts), with `validateWebsocketOptions`'s checks.
 
+use super::host_port;
 use super::tls::parse_tls;
-use super::{duration, host_port};
 use crate::options::{ListenPort, WebsocketOptions};
 use natrium_config::{Entry, Kind};
 use std::time::Duration;
-
-/// Keys of the block Natrium does not implement yet; refused rather than ignored.
-const WEBSOCKET_NOT_YET_SUPPORTED: &[&str] = &[
-    "compress",
-    "compression",
-    "authorization",
-    "authentication",
-    "no_auth_user",
-    "user_cookie",
-    "pass_cookie",
-    "token_cookie",
-];
 
 /// Headers the `headers` option may not set (nats-server's list).
 const RESERVED_HEADERS: &[&str] = &[
@@ -51,7 +39,13 @@ pub(super) fn parse(
         allowed_origins: Vec::new(),
         handshake_timeout: Duration::ZERO,
         headers: Vec::new(),
+        compression: false,
+        auth: natrium_auth::ListenerAuth::default(),
+        user_cookie: String::new(),
+        pass_cookie: String::new(),
+        token_cookie: String::new(),
     };
+    let mut no_auth_user = None;
     for entry in map.iter() {
         let value = &entry.value;
         let at = &entry.key_position;
@@ -80,9 +74,12 @@ pub(super) fn parse(
             "allowed_origins" | "allowed_origin" | "allow_origins" | "allow_origin" | "origins"
             | "origin" => ws.allowed_origins = string_array(entry)?,
             "handshake_timeout" => {
-                ws.handshake_timeout = match value.kind {
-                    Kind::Integer(seconds) => Duration::from_secs(seconds.max(0) as u64),
-                    Kind::String(_) => duration(value, "handshake_timeout", warnings)?,
+                ws.handshake_timeout = match &value.kind {
+                    Kind::Integer(seconds) => Duration::from_secs((*seconds).max(0) as u64),
+                    // Go's time.ParseDuration error, at the key, as nats-server reports it.
+                    Kind::String(text) => natrium_config::parse_duration(text)
+                        .map(|nanos| Duration::from_nanos(nanos.max(0) as u64))
+                        .map_err(|e| format!("{at}: {e}"))?,
                     _ => {
                         return Err(format!(
                             "{at}: error parsing handshake timeout: unsupported type {}",
@@ -99,16 +96,26 @@ pub(super) fn parse(
                 ));
             }
             "headers" => ws.headers = headers(entry)?,
-            other if WEBSOCKET_NOT_YET_SUPPORTED.contains(&other) => {
-                return Err(format!(
-                    "{at}: websocket {:?} is not supported by natrium yet",
-                    entry.key
-                ));
+            "compress" | "compression" => ws.compression = value.as_bool().map_err(text)?,
+            "authorization" | "authentication" => {
+                ws.auth = natrium_auth::parse_listener_authorization(value).map_err(|errors| {
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })?;
             }
+            "no_auth_user" => no_auth_user = Some(value.as_str().map_err(text)?.to_string()),
+            "user_cookie" => ws.user_cookie = value.as_str().map_err(text)?.to_string(),
+            "pass_cookie" => ws.pass_cookie = value.as_str().map_err(text)?.to_string(),
+            "token_cookie" => ws.token_cookie = value.as_str().map_err(text)?.to_string(),
             _ if entry.used_as_variable => {}
             _ => return Err(format!("{at}: unknown field {:?}", entry.key)),
         }
     }
+    // Kept apart while reading: `authorization` may come after it.
+    ws.auth.no_auth_user = no_auth_user;
     let Some(port) = port else {
         return Ok(None);
     };
@@ -139,7 +146,13 @@ fn string_array(entry: &Entry) -> Result<Vec<String>, String> {
 
 /// `headers { Name: value }`, refusing the names nats-server refuses.
 fn headers(entry: &Entry) -> Result<Vec<(String, String)>, String> {
-    let map = entry.value.as_map().map_err(|e| e.to_string())?;
+    let map = entry.value.as_map().map_err(|_| {
+        format!(
+            "{}: error parsing headers: unsupported type {}",
+            entry.key_position,
+            entry.value.go_type_name()
+        )
+    })?;
     let mut headers = Vec::new();
     for header in map.iter() {
         let lower = header.key.to_lowercase();
@@ -155,7 +168,14 @@ fn headers(entry: &Entry) -> Result<Vec<(String, String)>, String> {
                 header.key
             ));
         }
-        let value = header.value.as_str().map_err(|e| e.to_string())?;
+        let value = header.value.as_str().map_err(|_| {
+            format!(
+                "{}: error parsing header key {}: unsupported type {}",
+                header.value.position,
+                header.key,
+                header.value.go_type_name()
+            )
+        })?;
         if value.contains(['\r', '\n']) || header.key.contains(['\r', '\n', ':', ' ']) {
             return Err(format!(
                 "{}: websocket: invalid header {:?}",
