@@ -189,3 +189,31 @@ fn conflicting_websocket_authorization_is_refused_at_start() {
         assert!(stderr.contains(message), "{ws}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn websocket_clients_bind_to_their_users_account() {
+    let accounts = r#"
+accounts {
+  A { users: [ { user: a, password: a } ] }
+  B { users: [ { user: b, password: b } ] }
+}
+"#;
+    let (server, port) = start("", accounts).await;
+    let login = |user: &str| {
+        async_nats::ConnectOptions::with_user_and_password(user.to_string(), user.to_string())
+    };
+    let over_ws = |user: &str| within("websocket connect", login(user).connect(ws_url(port)));
+    let a_ws = over_ws("a").await.expect("a over websocket");
+    let b_tcp = server.connect_with(login("b")).await;
+    let a_tcp = server.connect_with(login("a")).await;
+    let mut in_b = b_tcp.subscribe("news").await.unwrap();
+    let mut in_a = a_tcp.subscribe("news").await.unwrap();
+    common::settle(&a_tcp).await;
+    common::settle(&b_tcp).await;
+    a_ws.publish("news", "from a".into()).await.unwrap();
+    a_ws.flush().await.unwrap();
+    let got = within("delivery in A", in_a.next()).await.expect("message");
+    assert_eq!(&got.payload[..], b"from a");
+    let crossed = tokio::time::timeout(Duration::from_millis(300), in_b.next()).await;
+    assert!(crossed.is_err(), "a message crossed from A to B");
+}
