@@ -7,7 +7,7 @@
 //! it acknowledges is durable under the stream's sync policy.
 
 use crate::api::types::AccountLimits;
-use crate::api::{JetStreamApi, StoreProvider, Usage, API_PREFIX};
+use crate::api::{not_enabled_answer, JetStreamApi, StoreProvider, Usage, API_PREFIX};
 use crate::stream::check::ServerLimits;
 use natrium_store::{StoreError, SyncTicket};
 use std::collections::BTreeMap;
@@ -88,6 +88,8 @@ pub type ProviderFactory<P> = Box<dyn FnMut(&str) -> Result<P, StoreError> + Sen
 pub struct JetStream<P> {
     config: EngineConfig,
     accounts: BTreeMap<String, JetStreamApi<P>>,
+    /// Accounts without JetStream whose API requests are answered "not enabled".
+    refused: std::collections::BTreeSet<String>,
     make_provider: ProviderFactory<P>,
     /// Bumped whenever the subjects JetStream listens on change.
     interest_generation: u64,
@@ -99,8 +101,17 @@ impl<P: StoreProvider> JetStream<P> {
         JetStream {
             config,
             accounts: BTreeMap::new(),
+            refused: std::collections::BTreeSet::new(),
             make_provider,
             interest_generation: 1,
+        }
+    }
+
+    /// Answers the API requests of an account without JetStream with "JetStream not enabled
+    /// for account", as nats-server does (instead of leaving them without responders).
+    pub fn refuse_account(&mut self, account: &str) {
+        if !self.accounts.contains_key(account) && self.refused.insert(account.to_string()) {
+            self.interest_generation += 1;
         }
     }
 
@@ -116,6 +127,7 @@ impl<P: StoreProvider> JetStream<P> {
         account: &str,
         limits: AccountLimits,
     ) -> Result<(), StoreError> {
+        self.refused.remove(account);
         if self.accounts.contains_key(account) {
             return Ok(());
         }
@@ -196,6 +208,13 @@ impl<P: StoreProvider> JetStream<P> {
             filters.extend(api.transfer_subjects());
             interest.by_account.insert(name.clone(), filters);
         }
+        for name in &self.refused {
+            let mut filters = vec![format!("{API_PREFIX}>")];
+            if let Some(domain) = &self.config.domain {
+                filters.push(format!("$JS.{domain}.API.>"));
+            }
+            interest.by_account.insert(name.clone(), filters);
+        }
         interest
     }
 
@@ -203,14 +222,19 @@ impl<P: StoreProvider> JetStream<P> {
     /// send to `out`: replies first, then advisories. Nothing in `out` may be sent before the tickets of the next
     /// [`sync`](Self::sync) resolve.
     pub fn handle(&mut self, message: Inbound<'_>, now: i64, out: &mut Vec<Outbound>) {
-        let Some(api) = self.accounts.get_mut(message.account) else {
-            return;
-        };
         let translated = match &self.config.domain {
             Some(domain) => domain_to_api(message.subject, domain),
             None => None,
         };
         let subject = translated.as_deref().unwrap_or(message.subject);
+        let Some(api) = self.accounts.get_mut(message.account) else {
+            if self.refused.contains(message.account) {
+                if let (Some(reply), Some(body)) = (message.reply, not_enabled_answer(subject)) {
+                    out.push(Outbound::reply(message.account, reply, body));
+                }
+            }
+            return;
+        };
         if !api.consumer_message(subject, message.reply, message.payload, now) {
             api.handle(Inbound { subject, ..message }, now, out);
         }

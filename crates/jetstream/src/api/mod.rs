@@ -18,6 +18,8 @@ mod archive;
 mod consumer_messages;
 mod consumers;
 mod direct;
+mod disabled;
+pub use disabled::not_enabled_answer;
 mod limits;
 mod listing;
 mod messages;

@@ -365,4 +365,19 @@ accounts {{
         .await
         .expect_err("no stream in C");
     assert_eq!(error.kind(), async_nats::RequestErrorKind::NoResponders);
+    // Its API requests are answered, in each endpoint's type, with error 10039.
+    for (subject, kind) in [
+        ("$JS.API.INFO", "account_info_response"),
+        ("$JS.API.STREAM.NAMES", "stream_names_response"),
+        ("$JS.API.STREAM.CREATE.X", "stream_create_response"),
+    ] {
+        let answer = c.request(subject, "{}".into()).await.expect("an answer");
+        let body: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+        assert_eq!(body["type"], format!("io.nats.jetstream.api.v1.{kind}"));
+        assert_eq!(body["error"]["err_code"], 10039, "{body}");
+        assert_eq!(
+            body["error"]["description"],
+            "JetStream not enabled for account"
+        );
+    }
 }

@@ -76,6 +76,7 @@ pub(super) fn open_engine(
     let mut engine = JetStream::new(config, factory);
     for name in jetstream_accounts(options) {
         let Some(limits) = options.jetstream_account_limits(&name) else {
+            engine.refuse_account(&name);
             continue;
         };
         engine
