@@ -272,3 +272,24 @@ system_account: SYS
     let disabled = request_json(&sys, "$SYS.REQ.ACCOUNT.B.JSZ", "").await;
     assert_eq!(disabled["error"]["code"], 500, "{disabled}");
 }
+
+#[tokio::test]
+async fn every_account_can_ask_about_itself() {
+    let config = Config::new(ACCOUNTS);
+    let server = start(&config).await;
+    let a = user(&server, "a").await;
+    let _b = user(&server, "b").await;
+    for subject in ["$SYS.REQ.ACCOUNT.PING.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ"] {
+        let connz = request_json(&a, subject, r#"{"auth":true}"#).await;
+        // A's own connection only: B's is in another account.
+        assert_eq!(connz["data"]["num_connections"], 1, "{subject}: {connz}");
+        assert_eq!(connz["data"]["connections"][0]["account"], "A");
+    }
+    let statz = request_json(&a, "$SYS.REQ.ACCOUNT.PING.STATZ", "").await;
+    assert_eq!(statz["data"]["account_statz"][0]["acc"], "A", "{statz}");
+    // The global account has them too, with no configuration at all.
+    let plain = TestServer::start().await;
+    let client = plain.connect().await;
+    let connz = request_json(&client, "$SYS.REQ.ACCOUNT.PING.CONNZ", "").await;
+    assert_eq!(connz["data"]["num_connections"], 1, "{connz}");
+}

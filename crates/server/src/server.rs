@@ -326,7 +326,11 @@ impl Server {
         let authenticator = prepare_authenticator(&options)?;
         check_system_account(&options)?;
         let accounts = Accounts::new();
-        accounts.configure(&options.accounts, &options.mappings);
+        accounts.configure(
+            &options.accounts,
+            &options.mappings,
+            options.system_account_name(),
+        );
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -538,7 +542,9 @@ impl ServerHandle {
         check_system_account(&new).map_err(|e| e.to_string())?;
         // nats-server replaces an account's mappings wholesale on reload; connected clients
         // map with the new ones from their next read.
-        self.state.accounts.configure(&new.accounts, &new.mappings);
+        self.state
+            .accounts
+            .configure(&new.accounts, &new.mappings, new.system_account_name());
         self.state.replace_options(new, authenticator);
         if auth_changed {
             crate::client::recheck_authorization(&self.state);

@@ -70,7 +70,7 @@ impl InstalledImports {
     /// Removes every forwarding subscription, then subscribes one per configured import
     /// (and one `_R_.` wildcard per account that exports a service). The configuration was
     /// checked when loaded, so every link resolves.
-    pub fn install(&self, accounts: &Accounts, configs: &[AccountConfig]) {
+    pub fn install(&self, accounts: &Accounts, configs: &[AccountConfig], system: Option<&str>) {
         let mut installed = self.subscriptions.lock();
         for (account, sub) in installed.drain(..) {
             remove_subscription(&account, &sub, false);
@@ -115,6 +115,17 @@ impl InstalledImports {
                 }
             }
         }
+        if let Some(system) = system.and_then(|name| accounts.lookup(name)) {
+            // Its own service exports (below) already route its `_R_.` answers.
+            let routes_answers = configs.iter().any(|config| {
+                config.name == system.name
+                    && config
+                        .exports
+                        .iter()
+                        .any(|e| matches!(e.kind, ExportKind::Service(_)))
+            });
+            install_system_imports(accounts, &system, !routes_answers, &mut installed);
+        }
         for config in configs {
             let exports_services = config
                 .exports
@@ -128,6 +139,53 @@ impl InstalledImports {
             if let Some(sub) = subscribe(&exporter, &filter, forward) {
                 installed.push((exporter, sub));
             }
+        }
+    }
+}
+
+/// The requests nats-server lets every account send to the system account, each answered
+/// about the asking account alone: (the subject the account publishes on, the system
+/// account's endpoint it becomes, `{}` standing for the account's name).
+const SYSTEM_IMPORTS: &[(&str, &str)] = &[
+    ("$SYS.REQ.ACCOUNT.PING.CONNZ", "$SYS.REQ.ACCOUNT.{}.CONNZ"),
+    ("$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.{}.CONNZ"),
+    ("$SYS.REQ.ACCOUNT.PING.STATZ", "$SYS.REQ.ACCOUNT.{}.STATZ"),
+];
+
+/// Every account but the system one imports [`SYSTEM_IMPORTS`] (nats-server's
+/// `registerSystemImports`), and the system account gets its `_R_.` answers route.
+fn install_system_imports(
+    accounts: &Accounts,
+    system: &Arc<Account>,
+    route_answers: bool,
+    installed: &mut Vec<(Arc<Account>, SubscriptionRef)>,
+) {
+    for importer in accounts.all() {
+        if Arc::ptr_eq(&importer, system) {
+            continue;
+        }
+        for (local, endpoint) in SYSTEM_IMPORTS {
+            let exported = endpoint.replace("{}", &importer.name);
+            let export = ServiceExport::default();
+            let forward = Forward::Service(ServiceImport {
+                exporter: Arc::downgrade(system),
+                importer: Arc::downgrade(&importer),
+                transform: transform(local, &exported),
+                response_type: export.response_type,
+                response_threshold: export.response_threshold,
+                latency: None,
+                share: false,
+            });
+            if let Some(sub) = subscribe(&importer, local, forward) {
+                installed.push((Arc::clone(&importer), sub));
+            }
+        }
+    }
+    if route_answers {
+        let filter = format!("{}>", system.responses.prefix());
+        let forward = Forward::Responses(Arc::downgrade(system));
+        if let Some(sub) = subscribe(system, &filter, forward) {
+            installed.push((Arc::clone(system), sub));
         }
     }
 }

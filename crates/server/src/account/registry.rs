@@ -65,7 +65,15 @@ impl Accounts {
     /// sublist and counters (a reload with the same accounts leaves clients undisturbed); one
     /// the configuration no longer names stays, without limits, for the clients still bound
     /// to it.
-    pub fn configure(&self, configs: &[AccountConfig], global_mappings: &Mappings) {
+    pub fn configure(
+        &self,
+        configs: &[AccountConfig],
+        global_mappings: &Mappings,
+        system: Option<&str>,
+    ) {
+        if let Some(name) = system {
+            self.get_or_create(name);
+        }
         for account in self.all() {
             if !configs.iter().any(|config| config.name == account.name) {
                 account.set_limits(Default::default());
@@ -80,7 +88,7 @@ impl Accounts {
             account.set_mappings(config.mappings.clone());
         }
         self.global.set_mappings(global_mappings.clone());
-        self.imports.install(self, configs);
+        self.imports.install(self, configs, system);
     }
 }
 
@@ -101,7 +109,7 @@ mod tests {
             },
             ..AccountConfig::default()
         };
-        accounts.configure(std::slice::from_ref(&limited), &Mappings::new());
+        accounts.configure(std::slice::from_ref(&limited), &Mappings::new(), None);
         let a = accounts.lookup("A").expect("configured account");
         assert_eq!(a.limits().max_connections, Some(1));
         accounts.configure(
@@ -110,6 +118,7 @@ mod tests {
                 ..AccountConfig::default()
             }],
             &Mappings::new(),
+            None,
         );
         let again = accounts.lookup("A").expect("still there");
         assert!(Arc::ptr_eq(&a, &again), "a reload keeps the account");
