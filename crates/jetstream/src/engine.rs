@@ -9,7 +9,8 @@
 use crate::api::types::AccountLimits;
 use crate::api::{not_enabled_answer, JetStreamApi, StoreProvider, Usage, API_PREFIX};
 use crate::stream::check::ServerLimits;
-use natrium_store::{StoreError, SyncTicket};
+use crate::stream::config::StreamSource;
+use natrium_store::{MessageStore, StoreError, SyncTicket};
 use std::collections::BTreeMap;
 
 /// A message caught by one of JetStream's internal subscriptions.
@@ -90,6 +91,9 @@ pub struct JetStream<P> {
     accounts: BTreeMap<String, JetStreamApi<P>>,
     /// Accounts without JetStream whose API requests are answered "not enabled".
     refused: std::collections::BTreeSet<String>,
+    /// Per account, the API prefixes it imports from other accounts' JetStream (`$JS.API.>`
+    /// service imports): a source's `external.api` names its origin's account through them.
+    external_apis: BTreeMap<String, BTreeMap<String, String>>,
     make_provider: ProviderFactory<P>,
     /// Bumped whenever the subjects JetStream listens on change.
     interest_generation: u64,
@@ -102,6 +106,7 @@ impl<P: StoreProvider> JetStream<P> {
             config,
             accounts: BTreeMap::new(),
             refused: std::collections::BTreeSet::new(),
+            external_apis: BTreeMap::new(),
             make_provider,
             interest_generation: 1,
         }
@@ -113,6 +118,16 @@ impl<P: StoreProvider> JetStream<P> {
         if !self.accounts.contains_key(account) && self.refused.insert(account.to_string()) {
             self.interest_generation += 1;
         }
+    }
+
+    /// Records that `account` reaches `origin`'s JetStream API under `prefix` (e.g.
+    /// `$JS.A.API`), so its mirrors and sources with that `external.api` read `origin`'s
+    /// streams.
+    pub fn add_external_api(&mut self, account: &str, prefix: &str, origin: &str) {
+        self.external_apis
+            .entry(account.to_string())
+            .or_default()
+            .insert(prefix.trim_end_matches('.').to_string(), origin.to_string());
     }
 
     /// Enables JetStream for an account, recovering the streams its provider holds.
@@ -255,12 +270,41 @@ impl<P: StoreProvider> JetStream<P> {
         interest: &dyn Fn(&str, &str) -> bool,
         out: &mut Vec<Outbound>,
     ) {
-        for (account, api) in &mut self.accounts {
+        for api in self.accounts.values_mut() {
             api.expire(now);
-            api.copy_sources(now);
+        }
+        self.copy_sources(now);
+        for (account, api) in &mut self.accounts {
             api.tick(now, &|subject| interest(account, subject));
             api.tick_transfers(now, &|subject| interest(account, subject));
             api.drain_outbox(account, out);
+        }
+    }
+
+    /// Every account's mirrors and sources copy from their origins; those that import
+    /// another account's JetStream read its streams (the account is set aside meanwhile, so
+    /// both can be borrowed).
+    fn copy_sources(&mut self, now: i64) {
+        for (name, api) in &mut self.accounts {
+            if !self.external_apis.contains_key(name) {
+                api.copy_sources(now);
+            }
+        }
+        // Only accounts that import another's JetStream pay for the set-aside.
+        let names: Vec<String> = self.external_apis.keys().cloned().collect();
+        for name in names {
+            let Some(mut api) = self.accounts.remove(&name) else {
+                continue;
+            };
+            let accounts = &self.accounts;
+            let prefixes = self.external_apis.get(&name);
+            let foreign = |source: &StreamSource| -> Option<&dyn MessageStore> {
+                let external = source.external.as_ref()?;
+                let origin = prefixes?.get(external.api.trim_end_matches('.'))?;
+                accounts.get(origin)?.stream(&source.name)
+            };
+            api.copy_sources_from(now, &foreign);
+            self.accounts.insert(name, api);
         }
     }
 

@@ -39,7 +39,7 @@ use crate::errors::JsError;
 use crate::stream::check::ServerLimits;
 use crate::stream::Stream;
 use advisory::Advisories;
-use natrium_store::{StoreError, SyncTicket};
+use natrium_store::{MessageStore, StoreError, SyncTicket};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use types::{response_type, AccountLimits, ApiStats, ErrorResponse};
@@ -393,6 +393,11 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// The number of streams.
     pub fn stream_count(&self) -> usize {
         self.streams.len()
+    }
+
+    /// The store of the stream called `name`, if any (another account's sources read it).
+    pub fn stream(&self, name: &str) -> Option<&dyn MessageStore> {
+        self.streams.get(name).map(|entry| entry.stream.store())
     }
 
     /// The stream called `name`, if any.

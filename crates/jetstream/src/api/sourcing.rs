@@ -14,7 +14,7 @@ use crate::stream::sourcing::{
     index_name, is_local, recover_source_seq, sourced_headers, start_after, SourceProgress,
 };
 use crate::stream::Published;
-use natrium_store::StoredMsg;
+use natrium_store::{MessageStore, StoredMsg};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -47,9 +47,20 @@ pub struct SourceInfo {
     active: i64,
 }
 
+/// Finds the store of an origin that lives in another account (a source whose
+/// `external.api` prefix the account imports from that account's JetStream).
+pub type ForeignOrigins<'a> = &'a dyn Fn(&StreamSource) -> Option<&'a dyn MessageStore>;
+
 impl<P: StoreProvider> JetStreamApi<P> {
-    /// Copies into every mirror and source stream what its origins stored since the last tick.
+    /// Copies into every mirror and source stream what its origins in this account stored
+    /// since the last tick.
     pub fn copy_sources(&mut self, now: i64) {
+        self.copy_sources_from(now, &|_| None);
+    }
+
+    /// Copies into every mirror and source stream what its origins stored since the last
+    /// tick; `foreign` finds the origins in other accounts.
+    pub fn copy_sources_from(&mut self, now: i64, foreign: ForeignOrigins<'_>) {
         let copies: Vec<(String, i64, i64)> = self
             .streams
             .iter()
@@ -78,12 +89,12 @@ impl<P: StoreProvider> JetStreamApi<P> {
                     ..StreamSourcing::default()
                 });
             sourcing.ticked_at = now;
-            self.copy_into(&name, now);
+            self.copy_into(&name, now, foreign);
         }
     }
 
     /// Brings one mirror or source stream up to date with each of its origins.
-    fn copy_into(&mut self, copy: &str, now: i64) {
+    fn copy_into(&mut self, copy: &str, now: i64, foreign: ForeignOrigins<'_>) {
         let Some(config) = self.streams.get(copy).map(|entry| entry.stream.config()) else {
             return;
         };
@@ -95,11 +106,17 @@ impl<P: StoreProvider> JetStreamApi<P> {
             .cloned()
             .collect();
         for source in origins {
-            if !is_local(&source, self.domain.as_deref()) {
-                continue;
-            }
+            let elsewhere = if is_local(&source, self.domain.as_deref()) {
+                None
+            } else {
+                match foreign(&source) {
+                    Some(store) => Some(store),
+                    None => continue,
+                }
+            };
             let index = index_name(&source);
-            let Some((batch, origin_last)) = self.read_origin(copy, &source, &index, is_mirror)
+            let Some((batch, origin_last)) =
+                self.read_origin(copy, &source, &index, is_mirror, elsewhere)
             else {
                 continue;
             };
@@ -124,15 +141,20 @@ impl<P: StoreProvider> JetStreamApi<P> {
     }
 
     /// The next messages of `source` after the progress of `index` (derived first if there is
-    /// none), and the origin's last sequence; `None` while the origin does not exist.
+    /// none), and the origin's last sequence; `None` while the origin does not exist. The
+    /// origin is `elsewhere` when it lives in another account, else this account's stream.
     fn read_origin(
         &mut self,
         copy: &str,
         source: &StreamSource,
         index: &str,
         is_mirror: bool,
+        elsewhere: Option<&dyn MessageStore>,
     ) -> Option<(Vec<StoredMsg>, u64)> {
-        let origin = self.streams.get(&source.name)?.stream.store();
+        let origin = match elsewhere {
+            Some(store) => store,
+            None => self.streams.get(&source.name)?.stream.store(),
+        };
         let copy_store = self.streams.get(copy)?.stream.store();
         let sourcing = self.sourcing.get_mut(copy)?;
         let fallback = sourcing.recovered_last_time;

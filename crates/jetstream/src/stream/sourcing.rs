@@ -41,8 +41,9 @@ pub fn index_name(source: &StreamSource) -> String {
 }
 
 /// Whether the origin lives in this account's JetStream: no `external`, or an API prefix
-/// naming `$JS.API` or this server's domain. Other prefixes are other accounts' imports or
-/// other domains, which need accounts and leaf nodes; such origins are never found.
+/// naming `$JS.API` or this server's domain. Other prefixes are other accounts' JetStream
+/// (found through the engine's imported API prefixes) or other domains (which need leaf
+/// nodes, and are never found).
 pub fn is_local(source: &StreamSource, domain: Option<&str>) -> bool {
     let Some(external) = &source.external else {
         return true;

@@ -424,3 +424,96 @@ accounts {
     let subjects: Vec<&str> = seen.iter().map(|(subject, _)| subject.as_str()).collect();
     assert_eq!(subjects, ["req.v2"], "A's mapping moved the request");
 }
+
+/// A's `ORIGIN` stream, and B importing A's JetStream API under `$JS.A.API` (with the
+/// delivery and flow control subjects nats-server's cross-account copies need).
+fn jetstream_across_accounts(store: &std::path::Path) -> String {
+    format!(
+        r#"
+jetstream {{ store_dir: "{}" }}
+accounts {{
+  A {{
+    jetstream: enabled
+    users: [{{user: a, password: a}}]
+    exports: [{{service: "$JS.API.>"}}, {{service: "$JS.FC.>"}}, {{stream: "deliver.b.>"}}]
+  }}
+  B {{
+    jetstream: enabled
+    users: [{{user: b, password: b}}]
+    imports: [
+      {{service: {{account: A, subject: "$JS.API.>"}}, to: "$JS.A.API.>"}}
+      {{service: {{account: A, subject: "$JS.FC.>"}}}}
+      {{stream: {{account: A, subject: "deliver.b.>"}}}}
+    ]
+  }}
+}}
+"#,
+        store.display()
+    )
+}
+
+/// The number of messages in `stream`, as its INFO says.
+async fn stream_messages(client: &async_nats::Client, stream: &str) -> u64 {
+    let answer = client
+        .request(format!("$JS.API.STREAM.INFO.{stream}"), "".into())
+        .await
+        .expect("stream info");
+    let info: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    info["state"]["messages"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_mirror_and_a_source_copy_another_accounts_stream() {
+    let store = tempfile::tempdir().expect("store directory");
+    let config = Config::new(&jetstream_across_accounts(store.path()));
+    let server = start(&config, &[]).await;
+    let a = login(&server, "a").await;
+    let b = login(&server, "b").await;
+    let created = a
+        .request(
+            "$JS.API.STREAM.CREATE.ORIGIN",
+            r#"{"name":"ORIGIN","subjects":["orders.>"]}"#.into(),
+        )
+        .await
+        .expect("origin");
+    assert!(!String::from_utf8_lossy(&created.payload).contains("error"));
+    for n in 0..3 {
+        let ack = a
+            .request("orders.new", format!("order {n}").into())
+            .await
+            .expect("pub ack");
+        assert!(String::from_utf8_lossy(&ack.payload).contains("ORIGIN"));
+    }
+    let external = r#"{"api":"$JS.A.API","deliver":"deliver.b"}"#;
+    for (name, kind) in [("M", "mirror"), ("S", "sources")] {
+        let origin = format!(r#"{{"name":"ORIGIN","external":{external}}}"#);
+        let origin = if kind == "mirror" {
+            origin
+        } else {
+            format!("[{origin}]")
+        };
+        let body = format!(r#"{{"name":"{name}","{kind}":{origin}}}"#);
+        let answer = b
+            .request(format!("$JS.API.STREAM.CREATE.{name}"), body.into())
+            .await
+            .expect("create in B");
+        let text = String::from_utf8_lossy(&answer.payload);
+        assert!(!text.contains("\"error\""), "{text}");
+    }
+    within("copies in B", async {
+        while stream_messages(&b, "M").await < 3 || stream_messages(&b, "S").await < 3 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    // A later message follows.
+    a.request("orders.late", "late".into())
+        .await
+        .expect("pub ack");
+    within("the late copy", async {
+        while stream_messages(&b, "M").await < 4 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}

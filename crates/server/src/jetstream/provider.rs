@@ -1,7 +1,8 @@
 //! Opening the engine: the store directory, the limits sized from the machine as nats-server
 //! sizes them, and the sync policy and encryption key of the file stores.
 
-use crate::account::GLOBAL_ACCOUNT;
+use crate::account::config::ImportKind;
+use crate::account::{AccountConfig, GLOBAL_ACCOUNT};
 use crate::options::Options;
 use natrium_jetstream::{EngineConfig, FileStores, JetStream, ServerLimits};
 use natrium_store::{EncryptionKey, SyncPolicy};
@@ -92,6 +93,11 @@ pub(super) fn open_engine(
             }
         }
     }
+    for account in &options.accounts {
+        for (prefix, origin) in external_apis(account) {
+            engine.add_external_api(&account.name, &prefix, origin);
+        }
+    }
     let (usage, _) = engine.usage();
     info!(
         "  Recovered {} streams, {} messages",
@@ -112,6 +118,20 @@ fn jetstream_accounts(options: &Options) -> Vec<String> {
     std::iter::once(GLOBAL_ACCOUNT.to_string())
         .chain(configured)
         .collect()
+}
+
+/// The API prefixes under which `account` imports another account's JetStream API (a
+/// service import of `$JS.API.>` to `<prefix>.>`), with that account: what a mirror's or
+/// source's `external.api` names.
+fn external_apis(account: &AccountConfig) -> impl Iterator<Item = (String, &str)> {
+    account.imports.iter().filter_map(|import| {
+        if !matches!(import.kind, ImportKind::Service { .. }) || import.subject != "$JS.API.>" {
+            return None;
+        }
+        let local = import.local_subject();
+        let prefix = local.strip_suffix(".>")?;
+        Some((prefix.to_string(), import.account.as_str()))
+    })
 }
 
 /// The directory that holds `jetstream/`: the configured one, or `<tmp>/nats` without one,
