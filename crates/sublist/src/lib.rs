@@ -153,9 +153,10 @@ impl<T: Clone + PartialEq> Sublist<T> {
         }
     }
 
-    /// True if any item is interested in the literal `subject`.
+    /// True if any item is interested in the literal `subject`; allocates nothing and stops
+    /// at the first interested node.
     pub fn has_interest(&self, subject: &[u8]) -> bool {
-        !self.match_subject(subject).0.is_empty()
+        self.root.read().any(subject)
     }
 }
 

@@ -207,3 +207,47 @@ fn counters_track_mutations_and_walks() {
         }
     );
 }
+
+#[test]
+fn has_interest_agrees_with_a_full_match() {
+    let sublist: Sublist<u32> = Sublist::new();
+    let filters: [(&[u8], Option<&[u8]>); 6] = [
+        (b"orders.new", None),
+        (b"orders.*.eu", None),
+        (b"audit.>", None),
+        (b"jobs.*", Some(b"workers")),
+        (b"a.b.c.d", None),
+        (b"*.x", None),
+    ];
+    for (n, (filter, queue)) in filters.iter().enumerate() {
+        sublist.insert(filter, *queue, n as u32).unwrap();
+    }
+    let subjects: [&[u8]; 14] = [
+        b"orders.new",
+        b"orders.old",
+        b"orders.1.eu",
+        b"orders.1.us",
+        b"audit",
+        b"audit.x",
+        b"audit.x.y",
+        b"jobs.1",
+        b"jobs.1.2",
+        b"a.b.c",
+        b"a.b.c.d",
+        b"q.x",
+        b"x",
+        b"nothing.here",
+    ];
+    for subject in subjects {
+        let matched = !sublist.match_subject(subject).0.is_empty();
+        assert_eq!(
+            sublist.has_interest(subject),
+            matched,
+            "{}",
+            String::from_utf8_lossy(subject)
+        );
+    }
+    // Removing the only interest in a subject ends it.
+    assert!(sublist.remove(b"jobs.*", Some(b"workers"), &3));
+    assert!(!sublist.has_interest(b"jobs.1"));
+}

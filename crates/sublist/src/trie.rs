@@ -21,6 +21,13 @@ impl<T> Default for Node<T> {
     }
 }
 
+impl<T> Node<T> {
+    /// Whether subscriptions end here (what a match at this node would add).
+    fn holds_items(&self) -> bool {
+        !self.plain.is_empty() || self.queues.iter().any(|(_, members)| !members.is_empty())
+    }
+}
+
 impl<T: Clone + PartialEq> Node<T> {
     fn is_empty(&self) -> bool {
         self.plain.is_empty()
@@ -121,6 +128,41 @@ impl<T: Clone + PartialEq> Level<T> {
             }
         }
         removed
+    }
+
+    /// True if anything is interested in the literal `subject`: the walk of
+    /// [`collect`](Self::collect), stopping at the first interested node, collecting nothing.
+    pub(crate) fn any(&self, subject: &[u8]) -> bool {
+        let mut parts = tokens(subject);
+        match parts.next() {
+            Some(first) => self.any_at(first, &mut parts),
+            None => false,
+        }
+    }
+
+    fn any_at<'a, I>(&self, token: &[u8], rest: &mut I) -> bool
+    where
+        I: Iterator<Item = &'a [u8]> + Clone,
+    {
+        if self.full_wildcard.as_deref().is_some_and(Node::holds_items) {
+            return true;
+        }
+        let at_end = rest.clone().next().is_none();
+        [self.partial_wildcard.as_deref(), self.literal.get(token)]
+            .into_iter()
+            .flatten()
+            .any(|node| {
+                if at_end {
+                    return node.holds_items();
+                }
+                let Some(level) = &node.next else {
+                    return false;
+                };
+                let mut after = rest.clone();
+                after
+                    .next()
+                    .is_some_and(|next_token| level.any_at(next_token, &mut after))
+            })
     }
 
     /// Adds everything interested in the literal `subject` to `result`.

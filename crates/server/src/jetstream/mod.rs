@@ -12,6 +12,7 @@ mod durable;
 mod internal;
 mod provider;
 
+use crate::account::Account;
 use crate::internal::{Batch, Inbox};
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
@@ -124,15 +125,18 @@ impl<P: StoreProvider> Worker<P> {
                 };
                 self.engine.handle(inbound, now, &mut out);
             }
-            let server = &self.server;
+            // Consumers ask per delivery and per pull request: the accounts are looked up
+            // once per batch, and the walk allocates nothing.
+            let accounts: Vec<Arc<Account>> = self
+                .engine
+                .account_names()
+                .filter_map(|name| self.server.lookup_account(name))
+                .collect();
             let has_interest = |account: &str, subject: &str| {
-                server.lookup_account(account).is_some_and(|account| {
-                    !account
-                        .sublist
-                        .match_subject(subject.as_bytes())
-                        .0
-                        .is_empty()
-                })
+                accounts
+                    .iter()
+                    .find(|candidate| candidate.name == account)
+                    .is_some_and(|account| account.sublist.has_interest(subject.as_bytes()))
             };
             self.engine.tick(now, &has_interest, &mut deliveries);
             // Consumer deliveries go before the fsync: their publishers have no PubAck yet,
