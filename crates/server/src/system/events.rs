@@ -2,6 +2,7 @@
 //! (`server/events.go`): client connect and disconnect advisories, account connection
 //! counts, server statistics, and the envelope of every `$SYS.REQ` answer.
 
+use crate::client::ClientIdentity;
 use crate::monitor::jetstream::JetStreamVarz;
 use crate::monitor::others::{AccountStat, DataStats};
 use serde::Serialize;
@@ -94,6 +95,19 @@ pub struct ClientInfo {
     /// Client type (`nats`, `websocket`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub client_type: String,
+}
+
+impl ClientInfo {
+    /// Fills in what the client said of itself at CONNECT and how it connected (the
+    /// connect events' and the latency samples' shared fields).
+    pub fn describe_client(&mut self, identity: &ClientIdentity, websocket: bool) {
+        self.user = identity.user.clone();
+        self.name = identity.name.clone();
+        self.lang = identity.lang.clone();
+        self.ver = identity.version.clone();
+        self.kind = "Client".to_string();
+        self.client_type = if websocket { "websocket" } else { "nats" }.to_string();
+    }
 }
 
 fn is_zero(value: &u64) -> bool {

@@ -160,14 +160,8 @@ fn client_info(server: &ServerState, system_account: &str, party: &Party) -> Opt
         info.kind = "JetStream".to_string();
         return Some(info);
     }
-    let identity = client.identity();
     info.host = client.peer.ip().to_string();
-    info.user = identity.user.clone();
-    info.name = identity.name.clone();
-    info.lang = identity.lang.clone();
-    info.ver = identity.version.clone();
-    info.kind = "Client".to_string();
     let websocket = client.websocket.load(std::sync::atomic::Ordering::Relaxed);
-    info.client_type = if websocket { "websocket" } else { "nats" }.to_string();
+    info.describe_client(&client.identity(), websocket);
     Some(info)
 }

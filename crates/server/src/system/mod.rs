@@ -16,6 +16,8 @@ use crate::account::Account;
 use crate::internal::{Batch, Inbox, InternalClient, InternalMessage};
 use crate::monitor::connz::ConnectionRecord;
 use crate::monitor::format;
+use crate::monitor::http;
+use crate::monitor::others::{AccountStat, DataStats};
 use crate::server::ServerState;
 use events::{
     AccountConnections, ClientInfo, ConnectEvent, DisconnectEvent, EventServer, TypedEvent,
@@ -265,8 +267,14 @@ impl Worker {
                 server: self.event_server(),
                 client,
                 // As nats-server words it: what the client sent is what the server received.
-                sent: requests::data_stats(record.in_msgs, record.in_bytes),
-                received: requests::data_stats(record.out_msgs, record.out_bytes),
+                sent: DataStats {
+                    msgs: record.in_msgs,
+                    bytes: record.in_bytes,
+                },
+                received: DataStats {
+                    msgs: record.out_msgs,
+                    bytes: record.out_bytes,
+                },
                 reason: record.reason.unwrap_or_default().to_string(),
             };
             self.publish(&format!("$SYS.ACCOUNT.{account}.DISCONNECT"), &event);
@@ -277,7 +285,7 @@ impl Worker {
     /// Publishes an account's connection count under both of nats-server's subjects, and
     /// repeats it while the account has connections.
     fn account_connections(&mut self, account: &str) {
-        let Some(stat) = requests::account_stat(&self.server, account) else {
+        let Some(stat) = http::account_stat(&self.server, account) else {
             self.tracked.remove(account);
             return;
         };
@@ -289,17 +297,22 @@ impl Worker {
                 Instant::now() + ACCOUNT_CONNS_HEARTBEAT,
             );
         }
-        let message = AccountConnections {
-            event: self.typed(ACCOUNT_CONNECTIONS_TYPE, SystemTime::now()),
-            server: self.event_server(),
-            stat,
-        };
+        let message = self.account_connections_message(stat);
         let body = serde_json::to_vec(&message).unwrap_or_default();
         for subject in [
             format!("$SYS.ACCOUNT.{account}.SERVER.CONNS"),
             format!("$SYS.SERVER.ACCOUNT.{account}.CONNS"),
         ] {
             self.publish_bytes(&subject, &body);
+        }
+    }
+
+    /// An account's connection count as nats-server sends it (event and CONNS answer).
+    fn account_connections_message(&mut self, stat: AccountStat) -> AccountConnections {
+        AccountConnections {
+            event: self.typed(ACCOUNT_CONNECTIONS_TYPE, SystemTime::now()),
+            server: self.event_server(),
+            stat,
         }
     }
 
@@ -341,25 +354,15 @@ impl Worker {
 
 /// A connection as advisories describe it.
 fn client_info(record: &ConnectionRecord) -> ClientInfo {
-    let identity = &record.identity;
-    ClientInfo {
+    let mut info = ClientInfo {
         start: Some(format::rfc3339_nanos(record.start)),
         host: record.ip.clone(),
         id: record.cid,
         acc: record.account.to_string(),
-        user: identity.user.clone(),
-        name: identity.name.clone(),
-        lang: identity.lang.clone(),
-        ver: identity.version.clone(),
         rtt: record.rtt_nanos,
-        server: String::new(),
         stop: record.stop.map(format::rfc3339_nanos),
-        kind: "Client".to_string(),
-        client_type: if record.websocket {
-            "websocket"
-        } else {
-            "nats"
-        }
-        .to_string(),
-    }
+        ..ClientInfo::default()
+    };
+    info.describe_client(&record.identity, record.websocket);
+    info
 }

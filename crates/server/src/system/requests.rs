@@ -4,7 +4,7 @@
 use super::events::{ApiResponse, ApiResponseError, EventServer, ServerStats, ServerStatsMessage};
 use super::Worker;
 use crate::info::NATS_COMPATIBLE_VERSION;
-use crate::monitor::others::{AccountStat, DataStats};
+use crate::monitor::others::DataStats;
 use crate::monitor::process::ProcessUsage;
 use crate::monitor::query::Query;
 use crate::monitor::{format, http, jetstream};
@@ -103,12 +103,8 @@ impl Worker {
         };
         if let Target::Account(account, "CONNS") = target {
             // nats-server answers CONNS with the connection count event itself.
-            if let Some(stat) = account_stat(&self.server, account) {
-                let message = super::events::AccountConnections {
-                    event: self.typed(super::events::ACCOUNT_CONNECTIONS_TYPE, SystemTime::now()),
-                    server: self.event_server(),
-                    stat,
-                };
+            if let Some(stat) = http::account_stat(&self.server, account) {
+                let message = self.account_connections_message(stat);
                 self.publish(reply, &message);
             }
             return;
@@ -177,14 +173,14 @@ impl Worker {
             total_connections: stats.total_connections.load(Ordering::Relaxed),
             active_accounts,
             subscriptions,
-            sent: data_stats(
-                stats.out_msgs.load(Ordering::Relaxed),
-                stats.out_bytes.load(Ordering::Relaxed),
-            ),
-            received: data_stats(
-                stats.in_msgs.load(Ordering::Relaxed),
-                stats.in_bytes.load(Ordering::Relaxed),
-            ),
+            sent: DataStats {
+                msgs: stats.out_msgs.load(Ordering::Relaxed),
+                bytes: stats.out_bytes.load(Ordering::Relaxed),
+            },
+            received: DataStats {
+                msgs: stats.in_msgs.load(Ordering::Relaxed),
+                bytes: stats.in_bytes.load(Ordering::Relaxed),
+            },
             slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
             active_servers: 1,
             jetstream: jetstream::snapshot(server)
@@ -348,16 +344,6 @@ pub(super) fn event_server(server: &ServerState, seq: u64) -> EventServer {
         jetstream: options.jetstream.enabled,
         time: format::rfc3339_nanos(SystemTime::now()),
     }
-}
-
-/// A message and byte count pair.
-pub(super) fn data_stats(msgs: u64, bytes: u64) -> DataStats {
-    DataStats { msgs, bytes }
-}
-
-/// One account's figures, if the account exists.
-pub(super) fn account_stat(server: &ServerState, account: &str) -> Option<AccountStat> {
-    http::account_stat(server, account)
 }
 
 /// Monitoring's indented JSON written compactly, as nats-server's `json.Marshal` writes
