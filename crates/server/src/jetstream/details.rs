@@ -11,14 +11,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One account's figures and streams, everything included (callers drop what was not asked).
+/// How much of each account `/jsz` wants: with `streams`, each stream's state; with
+/// `consumers`, its consumers too; with `config`, their configurations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DetailLevel {
+    pub streams: bool,
+    pub consumers: bool,
+    pub config: bool,
+}
+
+impl DetailLevel {
+    /// What answers both `self` and `other`.
+    fn union(self, other: DetailLevel) -> DetailLevel {
+        DetailLevel {
+            streams: self.streams || other.streams,
+            consumers: self.consumers || other.consumers,
+            config: self.config || other.config,
+        }
+    }
+}
+
+/// One account's figures and streams, at least as detailed as asked (several askers share
+/// one answer; each drops what it did not ask for).
 #[derive(Debug, Clone)]
 pub(crate) struct AccountDetails {
     /// The account.
     pub name: String,
     /// Its usage and API counters.
     pub usage: Usage,
-    /// Its streams with configuration and consumers (`StreamDetail` JSON).
+    /// Its streams (`StreamDetail` JSON), empty unless streams were asked for.
     pub streams: Vec<Value>,
 }
 
@@ -26,6 +47,8 @@ pub(crate) struct AccountDetails {
 struct State {
     requested: u64,
     served: u64,
+    /// What the requests not yet served want, together.
+    wanted: DetailLevel,
     answer: Arc<Vec<AccountDetails>>,
 }
 
@@ -47,11 +70,12 @@ impl DetailExchange {
         }
     }
 
-    /// Every account's details as of a moment after this call; `None` if the thread does not
-    /// answer within `timeout` (stopped, or stuck on a disk).
-    pub fn fetch(&self, timeout: Duration) -> Option<Arc<Vec<AccountDetails>>> {
+    /// Every account's details, at least at `level`, as of a moment after this call; `None`
+    /// if the thread does not answer within `timeout` (stopped, or stuck on a disk).
+    pub fn fetch(&self, level: DetailLevel, timeout: Duration) -> Option<Arc<Vec<AccountDetails>>> {
         let mut state = self.state.lock();
         state.requested += 1;
+        state.wanted = state.wanted.union(level);
         let ticket = state.requested;
         self.pending.store(true, Ordering::Release);
         self.inbox.wake();
@@ -65,13 +89,16 @@ impl DetailExchange {
     }
 
     /// On the JetStream thread: answers the waiting requests, if any (one atomic load
-    /// otherwise).
-    pub(super) fn serve(&self, gather: impl FnOnce() -> Vec<AccountDetails>) {
+    /// otherwise), gathering only as much as they want.
+    pub(super) fn serve(&self, gather: impl FnOnce(DetailLevel) -> Vec<AccountDetails>) {
         if !self.pending.swap(false, Ordering::AcqRel) {
             return;
         }
-        let ticket = self.state.lock().requested;
-        let answer = Arc::new(gather());
+        let (ticket, level) = {
+            let mut state = self.state.lock();
+            (state.requested, std::mem::take(&mut state.wanted))
+        };
+        let answer = Arc::new(gather(level));
         let mut state = self.state.lock();
         state.answer = answer;
         state.served = state.served.max(ticket);

@@ -17,7 +17,7 @@ use crate::internal::{Batch, Inbox};
 use crate::monitor::jetstream::JetStreamSnapshot;
 use crate::options::Options;
 use crate::server::ServerState;
-pub(crate) use details::{AccountDetails, DetailExchange};
+pub(crate) use details::{AccountDetails, DetailExchange, DetailLevel};
 use durable::HeldReplies;
 use internal::InternalClients;
 use natrium_jetstream::{Inbound, JetStream, StoreProvider};
@@ -178,9 +178,9 @@ impl<P: StoreProvider> Worker<P> {
                 self.publish_snapshot();
             }
             let engine = &mut self.engine;
-            self.details.serve(|| {
+            self.details.serve(|level| {
                 engine
-                    .account_details(true, true, true)
+                    .account_details(level.streams, level.consumers, level.config)
                     .into_iter()
                     .map(|(name, usage, streams)| AccountDetails {
                         name,

@@ -521,7 +521,7 @@ impl Endpoint {
                 .server
                 .jetstream_details
                 .get()
-                .and_then(|exchange| exchange.fetch(JSZ_DETAILS_WAIT_MAX))
+                .and_then(|exchange| exchange.fetch(options.level(), JSZ_DETAILS_WAIT_MAX))
             else {
                 return Err(Reply::BadRequest(
                     "JetStream did not answer in time".to_string(),

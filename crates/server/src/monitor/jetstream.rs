@@ -127,6 +127,15 @@ impl JszOptions {
         })
     }
 
+    /// How much the JetStream thread must gather for this answer.
+    pub(crate) fn level(&self) -> crate::jetstream::DetailLevel {
+        crate::jetstream::DetailLevel {
+            streams: self.streams,
+            consumers: self.consumers,
+            config: self.config,
+        }
+    }
+
     /// Whether the answer needs the JetStream thread's details at all.
     pub fn wants_details(&self) -> bool {
         self.accounts || !self.account.is_empty()
