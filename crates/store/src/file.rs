@@ -85,22 +85,23 @@ pub struct FileStore {
 /// How much one read of an uncompressed block fetches.
 const READ_AHEAD_BYTES: usize = 64 * 1024;
 
-/// A window of one block file's bytes, as read from disk.
+/// A window of one block file's bytes, as read from disk; records read from it share it.
 #[derive(Debug, Default)]
 struct ReadAhead {
     block: u32,
     offset: u64,
-    bytes: Vec<u8>,
+    bytes: Bytes,
 }
 
 impl ReadAhead {
     /// The `len` bytes at `offset` of `block`, if the window holds them.
-    fn get(&self, block: u32, offset: u64, len: usize) -> Option<&[u8]> {
+    fn get(&self, block: u32, offset: u64, len: usize) -> Option<Bytes> {
         if block != self.block || offset < self.offset {
             return None;
         }
         let start = usize::try_from(offset - self.offset).ok()?;
-        self.bytes.get(start..start.checked_add(len)?)
+        let end = start.checked_add(len)?;
+        (end <= self.bytes.len()).then(|| self.bytes.slice(start..end))
     }
 }
 
@@ -428,67 +429,62 @@ impl FileStore {
     }
 
     /// Reads a record's bytes, from the write buffer or the file.
-    fn read_record(&self, location: Location) -> Result<Vec<u8>, StoreError> {
+    fn read_record(&self, location: Location) -> Result<Bytes, StoreError> {
         let block = self.block(location.block).ok_or(StoreError::NotFound)?;
         let is_last = self.blocks.back().is_some_and(|last| last.id == block.id);
         let offset = u64::from(location.offset);
-        let mut bytes = vec![0; location.len as usize];
+        let len = location.len as usize;
         if is_last && offset >= self.pending_offset {
             let start = (offset - self.pending_offset) as usize;
             let source = self
                 .pending
-                .get(start..start + bytes.len())
+                .get(start..start + len)
                 .ok_or(StoreError::NotFound)?;
-            bytes.copy_from_slice(source);
-        } else if block.compressed {
+            return Ok(Bytes::copy_from_slice(source));
+        }
+        if block.compressed {
             let plain = self.decompressed(block.id, &block.file)?;
             let start = offset as usize;
             let source = plain
-                .get(start..start + bytes.len())
+                .get(start..start + len)
                 .ok_or(StoreError::Corrupt { seq: 0 })?;
-            bytes.copy_from_slice(source);
-        } else {
-            // Records below `pending_offset` (or in any earlier block) are on disk for good;
-            // only an erase rewrites them, and it drops the read-ahead.
-            let on_disk = if is_last {
-                self.pending_offset
-            } else {
-                block.len
-            };
-            let mut cache = self
-                .read_ahead
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some(hit) = cache
-                .as_ref()
-                .and_then(|ahead| ahead.get(block.id, offset, bytes.len()))
-            {
-                bytes.copy_from_slice(hit);
-                return Ok(bytes);
-            }
-            let window = (on_disk.saturating_sub(offset) as usize).min(READ_AHEAD_BYTES);
-            if window <= bytes.len() {
-                block
-                    .file
-                    .read_exact_at(&mut bytes, offset)
-                    .map_err(StoreError::io("reading a block file"))?;
-                return Ok(bytes);
-            }
-            let mut ahead = cache.take().map(|ahead| ahead.bytes).unwrap_or_default();
-            ahead.resize(window, 0);
-            block
-                .file
-                .read_exact_at(&mut ahead, offset)
-                .map_err(StoreError::io("reading a block file"))?;
-            let len = bytes.len();
-            bytes.copy_from_slice(&ahead[..len]);
-            *cache = Some(ReadAhead {
-                block: block.id,
-                offset,
-                bytes: ahead,
-            });
+            return Ok(Bytes::copy_from_slice(source));
         }
-        Ok(bytes)
+        // Records below `pending_offset` (or in any earlier block) are on disk for good; only
+        // an erase rewrites them, and it drops the read-ahead. A hit shares the window's
+        // buffer: sequential readers neither copy nor allocate per record.
+        let on_disk = if is_last {
+            self.pending_offset
+        } else {
+            block.len
+        };
+        let mut cache = self
+            .read_ahead
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hit) = cache
+            .as_ref()
+            .and_then(|ahead| ahead.get(block.id, offset, len))
+        {
+            return Ok(hit);
+        }
+        let window = (on_disk.saturating_sub(offset) as usize).min(READ_AHEAD_BYTES);
+        let mut bytes = vec![0; window.max(len)];
+        block
+            .file
+            .read_exact_at(&mut bytes, offset)
+            .map_err(StoreError::io("reading a block file"))?;
+        let bytes = Bytes::from(bytes);
+        if window <= len {
+            return Ok(bytes);
+        }
+        let record = bytes.slice(..len);
+        *cache = Some(ReadAhead {
+            block: block.id,
+            offset,
+            bytes,
+        });
+        Ok(record)
     }
 
     /// Loads and verifies the message at `seq`. A record that fails any check is reported and
@@ -542,7 +538,6 @@ impl FileStore {
         }
         let headers_start = record::HEADER_BYTES + subject.len();
         let payload_start = headers_start + found.headers.len();
-        let bytes = Bytes::from(bytes);
         Ok(StoredMsg {
             seq,
             subject: subject.to_string(),

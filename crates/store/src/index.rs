@@ -216,9 +216,19 @@ impl<T: Default> Index<T> {
         if filter == ">" {
             return (start..=self.last_seq).find(|&seq| self.get(seq).is_some());
         }
+        // Consumers read on from the sequence after the one they read last, and that one
+        // usually matches: check it before searching.
         if !subject::has_wildcard(filter) {
             let id = *self.subjects.ids.get(filter)?;
+            if self.get(start).is_some_and(|slot| slot.subject == id) {
+                return Some(start);
+            }
             return first_at_or_after(&self.subjects.entries[id as usize].seqs, start);
+        }
+        if let Some(slot) = self.get(start) {
+            if subject::matches(filter, self.subject_of(slot)) {
+                return Some(start);
+            }
         }
         // Either ask each matching subject for its first sequence at or after `start` (the trie
         // finds them without looking at the others), or, when matches are dense, walk the slots

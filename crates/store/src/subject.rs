@@ -4,34 +4,47 @@
 //! store can switch to it without an API change.
 
 /// True if `subject` is a valid literal subject: non-empty tokens separated by `.`, no wildcards,
-/// no whitespace.
+/// no whitespace. Every publish and every read asks, so it is one pass over the bytes.
 pub(crate) fn is_valid_literal(subject: &str) -> bool {
-    !subject.is_empty()
-        && subject.split('.').all(|token| {
-            !token.is_empty()
-                && token != "*"
-                && token != ">"
-                && !token.bytes().any(|b| b.is_ascii_whitespace())
-        })
+    scan(subject).is_some_and(|scan| !scan.wildcard)
 }
 
 /// True if `filter` is a valid filter: like a literal, but a token may be `*`, and the last token
 /// may be `>`.
 pub(crate) fn is_valid_filter(filter: &str) -> bool {
-    if filter.is_empty() {
-        return false;
-    }
-    let mut tokens = filter.split('.').peekable();
-    while let Some(token) = tokens.next() {
-        let last = tokens.peek().is_none();
-        if token.is_empty() || token.bytes().any(|b| b.is_ascii_whitespace()) {
-            return false;
+    scan(filter).is_some()
+}
+
+/// What one pass over a subject found.
+struct Scan {
+    /// A token is `*` or `>`.
+    wildcard: bool,
+}
+
+/// Checks the token structure in one pass: `None` for an empty token, whitespace, or a `>`
+/// that is not the last token.
+fn scan(subject: &str) -> Option<Scan> {
+    let bytes = subject.as_bytes();
+    let mut wildcard = false;
+    let mut token_start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if byte == b'.' {
+            let token = &bytes[token_start..i];
+            match token {
+                [] | [b'>'] => return None,
+                [b'*'] => wildcard = true,
+                _ => {}
+            }
+            token_start = i + 1;
+        } else if byte.is_ascii_whitespace() {
+            return None;
         }
-        if token == ">" && !last {
-            return false;
-        }
     }
-    true
+    match &bytes[token_start..] {
+        [] => None,
+        [b'*'] | [b'>'] => Some(Scan { wildcard: true }),
+        _ => Some(Scan { wildcard }),
+    }
 }
 
 /// Fails with [`StoreError::InvalidSubject`](crate::StoreError) unless `filter` is a valid filter.
@@ -45,7 +58,12 @@ pub(crate) fn check_filter(filter: &str) -> Result<(), crate::StoreError> {
 
 /// True if `filter` contains a wildcard token.
 pub(crate) fn has_wildcard(filter: &str) -> bool {
-    filter.split('.').any(|token| token == "*" || token == ">")
+    let bytes = filter.as_bytes();
+    bytes.iter().enumerate().any(|(i, &byte)| {
+        (byte == b'*' || byte == b'>')
+            && (i == 0 || bytes[i - 1] == b'.')
+            && bytes.get(i + 1).is_none_or(|&next| next == b'.')
+    })
 }
 
 /// True if the literal `subject` matches `filter` under NATS rules: `*` matches exactly one token,
@@ -99,16 +117,17 @@ mod tests {
 
     #[test]
     fn validation() {
-        for ok in ["a", "a.b", "$JS.API.>"] {
+        for ok in ["a", "a.b", "$JS.API.>", "*", ">", "*.a.*", "a.*.>", "a>.b*"] {
             assert!(is_valid_filter(ok), "{ok}");
         }
-        for bad in ["", "a..b", ".a", "a.", "a.>.b", "a b"] {
+        for bad in ["", "a..b", ".a", "a.", "a.>.b", ">.a", "a b", "a.\n"] {
             assert!(!is_valid_filter(bad), "{bad}");
         }
-        assert!(is_valid_literal("a.b"));
-        for bad in ["", "a.*", "a.>", "a..b", "a\tb"] {
+        assert!(is_valid_literal("a.b") && is_valid_literal("a>.*b"));
+        for bad in ["", "a.*", "a.>", "*.a", "a.*.b", "a..b", "a\tb"] {
             assert!(!is_valid_literal(bad), "{bad}");
         }
-        assert!(has_wildcard("a.*") && has_wildcard(">") && !has_wildcard("a.b*"));
+        assert!(has_wildcard("a.*") && has_wildcard(">") && has_wildcard("*.b"));
+        assert!(!has_wildcard("a.b*") && !has_wildcard("a.>b") && !has_wildcard("*a.b"));
     }
 }

@@ -42,6 +42,12 @@ impl SyncTicket {
         }
     }
 
+    /// True when the ticket was resolved, successfully, when it was made: nothing to wait
+    /// for (memory store, lazy sync policy, nothing written).
+    pub fn is_ready(&self) -> bool {
+        self.pending.is_none() && self.failed.is_none()
+    }
+
     /// True once the covered writes are durable (or failed).
     pub fn is_done(&self) -> bool {
         match &self.pending {
