@@ -10,6 +10,7 @@ use crate::api::types::AccountLimits;
 use crate::api::{not_enabled_answer, JetStreamApi, StoreProvider, Usage, API_PREFIX};
 use crate::stream::check::ServerLimits;
 use crate::stream::config::StreamSource;
+use bytes::Bytes;
 use natrium_store::{MessageStore, StoreError, SyncTicket};
 use std::collections::BTreeMap;
 
@@ -42,10 +43,10 @@ pub struct Outbound {
     pub subject: String,
     /// The reply subject, if any.
     pub reply: Option<String>,
-    /// The header block, empty when none.
-    pub headers: Vec<u8>,
+    /// The header block, empty when none. Deliveries share the store's buffer.
+    pub headers: Bytes,
     /// The payload.
-    pub payload: Vec<u8>,
+    pub payload: Bytes,
 }
 
 impl Outbound {
@@ -56,8 +57,8 @@ impl Outbound {
             deliver: reply.to_string(),
             subject: reply.to_string(),
             reply: None,
-            headers: Vec::new(),
-            payload,
+            headers: Bytes::new(),
+            payload: payload.into(),
         }
     }
 }
@@ -318,12 +319,15 @@ impl<P: StoreProvider> JetStream<P> {
     }
 
     /// Hands every write since the last call to durable storage; wait on all the tickets
-    /// before sending what [`handle`](Self::handle) produced.
+    /// before sending what [`handle`](Self::handle) produced. Tickets resolved from the start
+    /// (memory stores, lazy sync, consumer state) are left out: with none left, the replies
+    /// can go at once.
     pub fn sync(&mut self) -> Vec<SyncTicket> {
         let mut tickets = Vec::new();
         for api in self.accounts.values_mut() {
             api.sync(&mut tickets);
         }
+        tickets.retain(|ticket| !ticket.is_ready());
         tickets
     }
 }
@@ -392,7 +396,7 @@ mod tests {
         out.clear();
         engine.handle(inbound("orders.1", Some("_INBOX.2"), b"x"), 2, &mut out);
         assert_eq!(
-            out[0].payload,
+            &out[0].payload[..],
             br#"{"stream":"ORDERS", "domain":"hub", "seq":1}"#
         );
         assert!(engine.sync().iter().all(SyncTicket::is_done));

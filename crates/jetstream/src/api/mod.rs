@@ -226,7 +226,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             Answer::Message { headers, payload } => {
                 if let Some(reply) = message.reply {
                     let mut answer = Outbound::reply(message.account, reply, payload);
-                    answer.headers = headers;
+                    answer.headers = headers.into();
                     out.push(answer);
                 }
             }
@@ -250,7 +250,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         self.handle(message, now, &mut out);
         out.into_iter()
             .find(|sent| sent.deliver == REQUEST_REPLY)
-            .map(|sent| sent.payload)
+            .map(|sent| sent.payload.to_vec())
     }
 
     /// Stores a message published to a stream subject and returns the PubAck (or its error)

@@ -57,7 +57,8 @@ fn parse_number(token: &str) -> u64 {
     token.parse().unwrap_or(0)
 }
 
-/// The ack subject of one delivery.
+/// The ack subject of one delivery. Every delivery makes one, so it is written straight into
+/// a buffer of its final size rather than through `format!`.
 pub fn ack_subject(
     stream: &str,
     consumer: &str,
@@ -67,9 +68,64 @@ pub fn ack_subject(
     timestamp: i64,
     pending: u64,
 ) -> String {
-    format!(
-        "{ACK_PREFIX}{stream}.{consumer}.{delivered}.{stream_seq}.{consumer_seq}.{timestamp}.{pending}"
-    )
+    let mut numbers = [[0u8; 20]; 5];
+    let [n0, n1, n2, n3, n4] = &mut numbers;
+    let sign: &[u8] = if timestamp < 0 { b"-" } else { b"" };
+    let parts: [&[u8]; 15] = [
+        ACK_PREFIX.as_bytes(),
+        stream.as_bytes(),
+        b".",
+        consumer.as_bytes(),
+        b".",
+        write_decimal(n0, delivered),
+        b".",
+        write_decimal(n1, stream_seq),
+        b".",
+        write_decimal(n2, consumer_seq),
+        b".",
+        sign,
+        write_decimal(n3, timestamp.unsigned_abs()),
+        b".",
+        write_decimal(n4, pending),
+    ];
+    let mut subject = Vec::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        subject.extend_from_slice(part);
+    }
+    // Names are strings and the rest is ASCII: this never fails.
+    String::from_utf8(subject).unwrap_or_default()
+}
+
+/// "00" to "99", so decimals are written two digits per division.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        pairs[2 * i] = b'0' + (i / 10) as u8;
+        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    pairs
+};
+
+/// Writes `value` in decimal at the end of `buf`, returning the digits.
+fn write_decimal(buf: &mut [u8; 20], mut value: u64) -> &[u8] {
+    let mut start = buf.len();
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        start -= 1;
+        buf[start] = b'0' + value as u8;
+    }
+    &buf[start..]
 }
 
 /// What an ack body asks for.
@@ -178,6 +234,16 @@ mod tests {
 
     #[test]
     fn ack_subjects_round_trip_and_only_nine_tokens_are_read() {
+        assert_eq!(
+            ack_subject("S", "C", 0, u64::MAX, 10, -7, 1),
+            "$JS.ACK.S.C.0.18446744073709551615.10.-7.1"
+        );
+        for value in [0, 9, 10, 99, 100, 101, 999, 1000, 12_345, u64::MAX - 1] {
+            assert_eq!(
+                write_decimal(&mut [0; 20], value),
+                value.to_string().as_bytes()
+            );
+        }
         let subject = ack_subject("ORDERS", "C1", 2, 17, 9, 1_700_000_000, 5);
         assert_eq!(subject, "$JS.ACK.ORDERS.C1.2.17.9.1700000000.5");
         assert_eq!(

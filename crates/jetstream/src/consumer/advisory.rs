@@ -227,8 +227,8 @@ pub fn advisory(
         deliver: subject.clone(),
         subject,
         reply: None,
-        headers: Vec::new(),
-        payload: body.unwrap_or_default(),
+        headers: Default::default(),
+        payload: body.unwrap_or_default().into(),
     }
 }
 
@@ -262,7 +262,7 @@ mod tests {
         };
         let message = advisory("S", "C", &AdvisoryKind::Created, &mut context);
         assert_eq!(message.deliver, "$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.C");
-        let text = String::from_utf8(message.payload).unwrap();
+        let text = String::from_utf8(message.payload.to_vec()).unwrap();
         assert!(
             text.starts_with(r#"{"type":"io.nats.jetstream.advisory.v1.consumer_action","id":""#)
         );

@@ -8,6 +8,7 @@ use super::pull::WaitContext;
 use super::{ack, status, Consumer, Context, ACK_WAIT_DELAY_NANOS, REPLAY_GAP_MIN_NANOS};
 use crate::engine::Outbound;
 use crate::stream::config::RetentionPolicy;
+use bytes::Bytes;
 use natrium_store::{MessageStore, Pending, StoredMsg};
 
 /// Where the next message comes from, which decides what delivering it changes.
@@ -204,13 +205,12 @@ impl Consumer {
                 message.timestamp,
                 pending_after,
             );
+            // Deliveries share the store's buffers: no copy until the subscriber's.
             let (headers, payload) = if self.config.headers_only {
-                (
-                    status::headers_only(&message.headers, message.payload.len()),
-                    Vec::new(),
-                )
+                let headers = status::headers_only(&message.headers, message.payload.len());
+                (headers.into(), Bytes::new())
             } else {
-                (message.headers.to_vec(), message.payload.to_vec())
+                (message.headers.clone(), message.payload.clone())
             };
             let size = (message.subject.len() + reply.len() + headers.len() + payload.len()) as i64;
             if self.paced(&message, size, ctx.now) {
@@ -227,15 +227,16 @@ impl Consumer {
             };
             self.commit(&message, origin);
             let wire_size = (deliver.len() + reply.len() + headers.len() + payload.len()) as i64;
+            let (seq, timestamp) = (message.seq, message.timestamp);
             ctx.out.push(Outbound {
                 account: String::new(),
                 deliver,
-                subject: message.subject.clone(),
+                subject: message.subject,
                 reply: Some(reply),
                 headers,
                 payload,
             });
-            self.delivered(&message, wire_size, ctx);
+            self.delivered(seq, timestamp, wire_size, ctx);
         }
     }
 
@@ -371,7 +372,7 @@ impl Consumer {
 
     /// Book-keeping after a delivery (`deliverMsg`): pending acks, ack floor for ack none,
     /// flow control, heartbeats, activity.
-    fn delivered(&mut self, message: &StoredMsg, size: i64, ctx: &mut Context<'_>) {
+    fn delivered(&mut self, seq: u64, timestamp: i64, size: i64, ctx: &mut Context<'_>) {
         let now = ctx.now;
         let consumer_seq = self.consumer_seq;
         self.consumer_seq += 1;
@@ -382,7 +383,7 @@ impl Consumer {
                     self.pending_check_due = Some(now.saturating_add(wait));
                 }
                 self.pending
-                    .entry(message.seq)
+                    .entry(seq)
                     .and_modify(|pending| pending.timestamp = now)
                     .or_insert(Pending {
                         consumer_seq,
@@ -391,9 +392,9 @@ impl Consumer {
             }
             AckPolicy::None => {
                 self.ack_floor.consumer_seq = consumer_seq;
-                self.ack_floor.stream_seq = message.seq;
+                self.ack_floor.stream_seq = seq;
                 if self.retention != RetentionPolicy::Limits {
-                    ctx.released.push(message.seq);
+                    ctx.released.push(seq);
                 }
             }
         }
@@ -422,7 +423,7 @@ impl Consumer {
             }
         }
         if let Some(replay) = &mut self.replay {
-            replay.last_timestamp = message.timestamp;
+            replay.last_timestamp = timestamp;
         }
         if self.config.is_push() && self.config.idle_heartbeat > 0 {
             self.heartbeat_due = Some(now.saturating_add(self.config.idle_heartbeat));

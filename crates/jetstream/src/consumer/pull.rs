@@ -195,8 +195,8 @@ pub fn status_to(subject: &str, headers: Vec<u8>) -> Outbound {
         deliver: subject.to_string(),
         subject: subject.to_string(),
         reply: None,
-        headers,
-        payload: Vec::new(),
+        headers: headers.into(),
+        payload: Default::default(),
     }
 }
 
@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(queue.next_for(10, &context(2), &mut out), None);
         assert_eq!(out.len(), 1);
         assert_eq!(
-            out[0].headers,
+            &out[0].headers[..],
             b"NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: 4\r\nNats-Pending-Bytes: 5\r\n\r\n"
         );
         // A request whose bytes run out exactly takes that message as its last.
@@ -515,7 +515,7 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(queue.process(false, &at(30), &mut out), Some(60));
         assert_eq!(
-            out.pop().unwrap().headers,
+            &out.pop().unwrap().headers[..],
             b"NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 2\r\nNats-Last-Stream: 5\r\n\r\n"
         );
         assert_eq!(queue.next_deadline(), Some(60));
@@ -523,7 +523,7 @@ mod tests {
         let timeout = out.pop().unwrap();
         assert_eq!(timeout.deliver, "a");
         assert_eq!(
-            timeout.headers,
+            &timeout.headers[..],
             b"NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 3\r\nNats-Pending-Bytes: 0\r\n\r\n"
         );
     }
@@ -543,6 +543,9 @@ mod tests {
         assert!(out[0].headers.starts_with(b"NATS/1.0 408 Request Timeout"));
         queue.add(Waiting::new("b", &request(1), 0), 0).unwrap();
         queue.release_all(&mut out);
-        assert_eq!(out[1].headers, b"NATS/1.0 409 Consumer Deleted\r\n\r\n");
+        assert_eq!(
+            &out[1].headers[..],
+            b"NATS/1.0 409 Consumer Deleted\r\n\r\n"
+        );
     }
 }

@@ -68,8 +68,8 @@ impl Republish {
             deliver: self.destination.clone(),
             subject: self.destination,
             reply: None,
-            headers: block,
-            payload,
+            headers: block.into(),
+            payload: payload.into(),
         }
     }
 }
@@ -100,11 +100,11 @@ mod tests {
         let sent = prepared.message("S", "orders.a", 2, b"", b"two");
         assert_eq!(sent.deliver, "rp.a");
         assert_eq!(
-            sent.headers,
+            &sent.headers[..],
             b"NATS/1.0\r\nNats-Stream: S\r\nNats-Subject: orders.a\r\nNats-Sequence: 2\r\n\
               Nats-Last-Sequence: 1\r\n\r\n"
         );
-        assert_eq!(sent.payload, b"two");
+        assert_eq!(&sent.payload[..], b"two");
         assert_eq!(
             Republish::prepare(&config(false), &store, "other.a", 0),
             None

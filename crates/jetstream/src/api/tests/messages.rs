@@ -188,8 +188,8 @@ fn direct(
     );
     out.pop().map(|answer| {
         (
-            String::from_utf8(answer.headers).unwrap(),
-            String::from_utf8(answer.payload).unwrap(),
+            String::from_utf8(answer.headers.to_vec()).unwrap(),
+            String::from_utf8(answer.payload.to_vec()).unwrap(),
         )
     })
 }

@@ -178,7 +178,7 @@ fn republish_sends_a_copy_with_the_stored_position() {
         sent,
         [("rp.a", Some(1), Some(0)), ("rp.a", Some(2), Some(1))]
     );
-    assert_eq!(out[1].payload, b"two");
+    assert_eq!(&out[1].payload[..], b"two");
     assert!(out.iter().all(|o| o.account == "ACC"));
 }
 

@@ -36,7 +36,7 @@ fn push_consumers_deliver_with_interest_heartbeats_and_flow_control() {
     }
     let request = out
         .iter()
-        .find(|m| m.headers == b"NATS/1.0 100 FlowControl Request\r\n\r\n")
+        .find(|m| m.headers[..] == b"NATS/1.0 100 FlowControl Request\r\n\r\n"[..])
         .expect("a flow control request")
         .clone();
     let fc = request.reply.clone().unwrap();
@@ -111,7 +111,7 @@ fn headers_only_and_kv_style_watch() {
     let got = deliveries(&out);
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].subject, "$KV.b.k2");
-    assert_eq!(got[0].headers, b"NATS/1.0\r\nNats-Msg-Size: 6\r\n\r\n");
+    assert_eq!(&got[0].headers[..], b"NATS/1.0\r\nNats-Msg-Size: 6\r\n\r\n");
     assert!(got[0].payload.is_empty());
     assert_eq!(got[1].subject, "$KV.b.k1");
     // Ack subjects carry what is still pending: the watcher knows when it is caught up.
