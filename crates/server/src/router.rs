@@ -135,6 +135,14 @@ impl Router {
         }
     }
 
+    /// Like [`flush`](Self::flush), writing straight to the sockets of idle plain TCP
+    /// clients: for server threads outside the runtime (see `ClientShared::flush_direct`).
+    pub fn flush_direct(&mut self) {
+        for client in self.pending_flush.drain(..) {
+            client.flush_direct();
+        }
+    }
+
     fn deliver_all(
         &mut self,
         server: &ServerState,

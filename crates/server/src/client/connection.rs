@@ -127,6 +127,7 @@ async fn serve(
         }
         _ => {
             shared.send_now(|out| encode::write_info(out, &info));
+            shared.allow_direct_writes();
             Ok(Transport::Tcp(Arc::clone(&socket)))
         }
     };

@@ -87,6 +87,9 @@ pub struct ClientShared {
     pub(crate) drained: Notify,
     pub(crate) wake_writer: Notify,
     socket: Mutex<Option<Arc<TcpStream>>>,
+    /// Set for plain TCP clients: the socket carries the protocol as is (no TLS, no
+    /// websocket framing), so a server thread may write queued bytes straight to it.
+    direct_writes: AtomicBool,
     /// When the connection was accepted (wall clock, for `/connz`).
     pub start: SystemTime,
     /// When the connection was accepted (monotonic, for round-trip times).
@@ -155,6 +158,7 @@ impl ClientShared {
             drained: Notify::new(),
             wake_writer: Notify::new(),
             socket: Mutex::new(socket),
+            direct_writes: AtomicBool::new(false),
             start: SystemTime::now(),
             start_instant: Instant::now(),
             account: Mutex::new(account),
@@ -336,6 +340,35 @@ impl ClientShared {
             // Nothing is ever queued to a forwarder.
             Some(Internal::Forward(_)) => {}
         }
+    }
+
+    /// Lets server threads write to the socket directly ([`flush_direct`](Self::flush_direct)):
+    /// for connections whose transport is the plain socket.
+    pub(crate) fn allow_direct_writes(&self) {
+        self.direct_writes.store(true, Ordering::Release);
+    }
+
+    /// Like [`flush`](Self::flush), for server threads outside the runtime, where waking the
+    /// writer costs a syscall here and a context switch on another thread: while the writer
+    /// is idle, what is queued is written straight to the socket without blocking, and the
+    /// writer is woken only for what the socket did not take (or to report an error).
+    pub(crate) fn flush_direct(&self) {
+        if self.direct_writes.load(Ordering::Acquire) && !self.backed_up.load(Ordering::Acquire) {
+            let mut state = self.outbound.lock();
+            if state.in_flight == 0 && state.closed.is_none() && !state.buf.is_empty() {
+                if let Some(socket) = self.socket.lock().as_ref() {
+                    if let Ok(written) = socket.try_write(&state.buf) {
+                        state.buf.drain(..written);
+                    }
+                }
+            }
+            if state.buf.is_empty() {
+                // Cleared under the lock: whoever queues next sees it and wakes the writer.
+                self.flush_pending.store(false, Ordering::Release);
+                return;
+            }
+        }
+        self.flush();
     }
 
     /// True while publishers to this connection should hold back.

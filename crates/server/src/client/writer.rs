@@ -13,8 +13,11 @@ use tracing::{debug, info};
 
 /// The first server PING goes this soon after CONNECT (or at `ping_interval` if shorter).
 const FIRST_PING_DELAY: Duration = Duration::from_secs(2);
-/// A batch buffer larger than this is released after use rather than kept for reuse.
+/// A batch buffer larger than this is released once the connection has been idle for
+/// [`OVERSIZED_BUFFER_IDLE`] rather than kept for reuse.
 const RETAINED_BATCH_BYTES_MAX: usize = 1024 * 1024;
+/// How long an idle connection keeps buffers larger than [`RETAINED_BATCH_BYTES_MAX`].
+const OVERSIZED_BUFFER_IDLE: Duration = Duration::from_secs(1);
 
 /// Writes everything `shared` queues to `writer` until the connection closes.
 pub(crate) async fn write_loop(
@@ -64,13 +67,16 @@ pub(crate) async fn write_loop(
                 }
             }
             batch.clear();
-            if batch.capacity() > RETAINED_BATCH_BYTES_MAX {
-                batch = Vec::new();
-            }
             shared.outbound.lock().in_flight = 0;
             shared.note_drained(options.max_pending);
             continue;
         }
+        // Nothing is queued. Buffers a burst grew past the bound are released only once the
+        // connection has stayed idle a while: a stream of large batches with short gaps
+        // reuses them instead of growing fresh pages for every batch.
+        let oversized = batch.capacity() > RETAINED_BATCH_BYTES_MAX
+            || shared.outbound.lock().buf.capacity() > RETAINED_BATCH_BYTES_MAX;
+        let release_at = Instant::now() + OVERSIZED_BUFFER_IDLE;
         if !closing && writer.queues_frames() {
             // A wake with nothing queued may be the reader asking for a pong to go out.
             let flushed = tokio::time::timeout(options.write_deadline, writer.flush_queued()).await;
@@ -93,6 +99,13 @@ pub(crate) async fn write_loop(
         }
         tokio::select! {
             _ = shared.wake_writer.notified() => {}
+            _ = sleep_until(release_at), if oversized => {
+                batch = Vec::new();
+                let mut state = shared.outbound.lock();
+                if state.buf.is_empty() {
+                    state.buf = Vec::new();
+                }
+            }
             _ = sleep_until(next_ping) => {
                 next_ping = Instant::now() + options.ping_interval;
                 // The first PING after CONNECT is always sent: it measures the round trip.
