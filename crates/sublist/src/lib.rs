@@ -36,6 +36,8 @@ pub struct Sublist<T> {
     inserts: AtomicU64,
     removes: AtomicU64,
     matches: AtomicU64,
+    /// The result of every match that finds nothing, shared.
+    empty: Arc<MatchResult<T>>,
 }
 
 /// Lifetime counters of a [`Sublist`], as nats-server's `/subsz` reports them.
@@ -67,6 +69,7 @@ impl<T: Clone + PartialEq> Sublist<T> {
             inserts: AtomicU64::new(0),
             removes: AtomicU64::new(0),
             matches: AtomicU64::new(0),
+            empty: Arc::new(MatchResult::default()),
         }
     }
 
@@ -127,10 +130,9 @@ impl<T: Clone + PartialEq> Sublist<T> {
         let root = self.root.read();
         // Read under the lock: no mutation can interleave with the walk below.
         let generation = self.generation.load(Ordering::Acquire);
-        let mut result = MatchResult::default();
-        root.collect(subject, &mut result);
+        let result = root.collect(subject).into_result(&self.empty);
         self.matches.fetch_add(1, Ordering::Relaxed);
-        (Arc::new(result), generation)
+        (result, generation)
     }
 
     /// The current generation; it changes on every mutation.

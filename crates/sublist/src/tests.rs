@@ -251,3 +251,38 @@ fn has_interest_agrees_with_a_full_match() {
     assert!(sublist.remove(b"jobs.*", Some(b"workers"), &3));
     assert!(!sublist.has_interest(b"jobs.1"));
 }
+
+/// A match that ends at one node shares that node's result until the node changes; matches
+/// over several nodes and mutations in between always see the current items.
+#[test]
+fn single_node_results_are_shared_until_the_node_changes() {
+    let sublist = Sublist::new();
+    sublist.insert(b"acks.>", None, 1).unwrap();
+    let (first, _) = sublist.match_subject(b"acks.s.c.1");
+    let (again, _) = sublist.match_subject(b"acks.s.c.2");
+    assert!(Arc::ptr_eq(&first, &again), "one node: one shared result");
+    assert_eq!(first.plain, [1]);
+
+    sublist.insert(b"acks.>", Some(b"q"), 2).unwrap();
+    let (grown, _) = sublist.match_subject(b"acks.s.c.3");
+    assert_eq!(flatten(&grown), [(None, 1), (Some(b"q".to_vec()), 2)]);
+    assert_eq!(
+        first.plain,
+        [1],
+        "results already handed out are not changed"
+    );
+
+    sublist.insert(b"acks.s.*.*", None, 3).unwrap();
+    let (merged, _) = sublist.match_subject(b"acks.s.c.4");
+    assert_eq!(
+        flatten(&merged),
+        [(None, 1), (None, 3), (Some(b"q".to_vec()), 2)]
+    );
+
+    assert!(sublist.remove(b"acks.>", None, &1));
+    assert!(sublist.remove(b"acks.>", Some(b"q"), &2));
+    let (left, _) = sublist.match_subject(b"acks.s.c.5");
+    assert_eq!(flatten(&left), [(None, 3)]);
+    let (none, _) = sublist.match_subject(b"other");
+    assert!(none.is_empty());
+}

@@ -3,12 +3,17 @@
 use crate::result::MatchResult;
 use natrium_subject::{tokens, FULL_WILDCARD, PARTIAL_WILDCARD};
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// The subscriptions that end at one trie node.
 pub(crate) struct Node<T> {
     next: Option<Box<Level<T>>>,
     plain: Vec<T>,
     queues: Vec<(Box<[u8]>, Vec<T>)>,
+    /// The node's items as a match result, built by the first match that ends here alone
+    /// and dropped when they change. Most subjects match exactly one node, so a match that
+    /// misses every cache (reply inboxes, ack subjects) allocates nothing.
+    result: OnceLock<Arc<MatchResult<T>>>,
 }
 
 impl<T> Default for Node<T> {
@@ -17,6 +22,48 @@ impl<T> Default for Node<T> {
             next: None,
             plain: Vec::new(),
             queues: Vec::new(),
+            result: OnceLock::new(),
+        }
+    }
+}
+
+/// What a walk has matched so far.
+pub(crate) enum Matched<'a, T> {
+    /// Nothing.
+    Nothing,
+    /// One node's items.
+    One(&'a Node<T>),
+    /// Items of several nodes, merged.
+    Many(MatchResult<T>),
+}
+
+impl<'a, T: Clone> Matched<'a, T> {
+    fn add(&mut self, node: &'a Node<T>) {
+        if !node.holds_items() {
+            return;
+        }
+        match self {
+            Matched::Nothing => *self = Matched::One(node),
+            Matched::One(first) => {
+                let mut merged = MatchResult::default();
+                add_node(first, &mut merged);
+                add_node(node, &mut merged);
+                *self = Matched::Many(merged);
+            }
+            Matched::Many(merged) => add_node(node, merged),
+        }
+    }
+
+    /// The result, sharing a single node's cached one; `empty` when nothing matched.
+    pub(crate) fn into_result(self, empty: &Arc<MatchResult<T>>) -> Arc<MatchResult<T>> {
+        match self {
+            Matched::Nothing => Arc::clone(empty),
+            Matched::One(node) => Arc::clone(node.result.get_or_init(|| {
+                let mut result = MatchResult::default();
+                add_node(node, &mut result);
+                Arc::new(result)
+            })),
+            Matched::Many(merged) => Arc::new(merged),
         }
     }
 }
@@ -74,6 +121,7 @@ impl<T: Clone + PartialEq> Level<T> {
         while let Some(token) = parts.next() {
             let node = level.child_mut(token);
             if parts.peek().is_none() {
+                node.result = OnceLock::new();
                 match queue {
                     None => node.plain.push(item),
                     Some(name) => match node.queues.iter_mut().find(|(n, _)| &**n == name) {
@@ -165,21 +213,23 @@ impl<T: Clone + PartialEq> Level<T> {
             })
     }
 
-    /// Adds everything interested in the literal `subject` to `result`.
-    pub(crate) fn collect(&self, subject: &[u8], result: &mut MatchResult<T>) {
+    /// Everything interested in the literal `subject`.
+    pub(crate) fn collect(&self, subject: &[u8]) -> Matched<'_, T> {
+        let mut matched = Matched::Nothing;
         let mut parts = tokens(subject);
         if let Some(first) = parts.next() {
-            self.collect_at(first, &mut parts.clone(), result);
+            self.collect_at(first, &mut parts.clone(), &mut matched);
         }
+        matched
     }
 
-    fn collect_at<'a, I>(&self, token: &[u8], rest: &mut I, result: &mut MatchResult<T>)
+    fn collect_at<'s, 'a, I>(&'s self, token: &[u8], rest: &mut I, result: &mut Matched<'s, T>)
     where
         I: Iterator<Item = &'a [u8]> + Clone,
     {
         // `>` matches this token and everything after it.
         if let Some(node) = &self.full_wildcard {
-            add_node(node, result);
+            result.add(node);
         }
         let at_end = rest.clone().next().is_none();
         for node in [self.partial_wildcard.as_deref(), self.literal.get(token)]
@@ -187,7 +237,7 @@ impl<T: Clone + PartialEq> Level<T> {
             .flatten()
         {
             if at_end {
-                add_node(node, result);
+                result.add(node);
             } else if let Some(level) = &node.next {
                 let mut after = rest.clone();
                 if let Some(next_token) = after.next() {
@@ -199,6 +249,7 @@ impl<T: Clone + PartialEq> Level<T> {
 }
 
 fn remove_from_node<T: PartialEq>(node: &mut Node<T>, queue: Option<&[u8]>, item: &T) -> bool {
+    node.result = OnceLock::new();
     match queue {
         None => match node.plain.iter().position(|x| x == item) {
             Some(index) => {
