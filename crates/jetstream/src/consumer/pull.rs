@@ -165,6 +165,9 @@ pub struct Waiting {
     pub heartbeat_due: Option<i64>,
     /// Closed by the first time the stream runs dry after a delivery.
     pub no_wait: bool,
+    /// The tick (its `now`) at which its reply subject last had a subscriber: checked once
+    /// per tick, not once per message.
+    pub interest_seen: Option<i64>,
 }
 
 impl Waiting {
@@ -180,6 +183,7 @@ impl Waiting {
             heartbeat_due: (request.idle_heartbeat > 0)
                 .then(|| now.saturating_add(request.idle_heartbeat)),
             no_wait: request.no_wait,
+            interest_seen: None,
         }
     }
 
@@ -289,7 +293,10 @@ impl WaitQueue {
                 }
             }
             let live = front.expires.is_none_or(|expires| context.now < expires);
-            if live && (context.interest)(&front.reply) {
+            if live
+                && (front.interest_seen == Some(context.now) || (context.interest)(&front.reply))
+            {
+                front.interest_seen = Some(context.now);
                 return Some(self.pop(context.now));
             }
             self.requests.pop_front();
