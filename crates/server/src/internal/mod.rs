@@ -144,6 +144,11 @@ impl InternalClient {
         delivered
     }
 
+    /// Writes what was queued so far to idle sockets, or wakes their writers.
+    pub fn flush(&mut self) {
+        self.router.flush_direct();
+    }
+
     /// Wakes the writers this batch gave data to and counts its deliveries.
     pub fn end_batch(&mut self, server: &ServerState) {
         self.router.flush_direct();

@@ -71,6 +71,14 @@ impl InternalClients {
         }
     }
 
+    /// Writes (or hands to the writers) what was queued so far, mid-batch: subscribers
+    /// start reading while the rest of a long batch is produced.
+    pub fn flush(&mut self) {
+        for client in self.by_account.values_mut() {
+            client.flush();
+        }
+    }
+
     /// Wakes the writers the batch gave data to and counts its deliveries.
     pub fn end_batch(&mut self) {
         for client in self.by_account.values_mut() {
