@@ -12,24 +12,48 @@ pub const OK: &[u8] = b"+OK\r\n";
 /// The header block of a no-responders status message (status 503, no description).
 pub const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
 
-/// A number formatted in decimal on the stack, for size arguments computed by the server.
+/// A number formatted in decimal on the stack, for size arguments and the numbers in
+/// subjects the server writes (JetStream ack subjects).
 pub struct Decimal {
     digits: [u8; 20],
     start: usize,
 }
 
+/// "00" to "99", so decimals are written two digits per division.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        pairs[2 * i] = b'0' + (i / 10) as u8;
+        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    pairs
+};
+
 impl Decimal {
     /// Formats `n`.
-    pub fn new(mut n: usize) -> Self {
+    pub fn new(n: usize) -> Self {
+        Self::from_u64(n as u64)
+    }
+
+    /// Formats `n`.
+    pub fn from_u64(mut n: u64) -> Self {
         let mut digits = [0u8; 20];
         let mut start = digits.len();
-        loop {
+        while n >= 100 {
+            let pair = (n % 100) as usize * 2;
+            n /= 100;
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if n >= 10 {
+            let pair = n as usize * 2;
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        } else {
             start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+            digits[start] = b'0' + n as u8;
         }
         Decimal { digits, start }
     }
@@ -134,6 +158,21 @@ mod tests {
     fn decimals() {
         for n in [0usize, 7, 10, 4096, 1_048_576, usize::MAX] {
             assert_eq!(Decimal::new(n).as_bytes(), n.to_string().as_bytes());
+        }
+        for n in [
+            0u64,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12_345,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(Decimal::from_u64(n).as_bytes(), n.to_string().as_bytes());
         }
     }
 }

@@ -4,6 +4,7 @@
 //! <timestamp>.<pending>`. nats-server reads only this nine-token form (2.10 included; the
 //! longer form with domain and account hash is produced by no server), so only it is read.
 
+use natrium_proto::encode::Decimal;
 use serde::Deserialize;
 
 /// The prefix of every ack subject.
@@ -68,8 +69,14 @@ pub fn ack_subject(
     timestamp: i64,
     pending: u64,
 ) -> String {
-    let mut numbers = [[0u8; 20]; 5];
-    let [n0, n1, n2, n3, n4] = &mut numbers;
+    let numbers = [
+        delivered,
+        stream_seq,
+        consumer_seq,
+        timestamp.unsigned_abs(),
+        pending,
+    ]
+    .map(Decimal::from_u64);
     let sign: &[u8] = if timestamp < 0 { b"-" } else { b"" };
     let parts: [&[u8]; 15] = [
         ACK_PREFIX.as_bytes(),
@@ -77,16 +84,16 @@ pub fn ack_subject(
         b".",
         consumer.as_bytes(),
         b".",
-        write_decimal(n0, delivered),
+        numbers[0].as_bytes(),
         b".",
-        write_decimal(n1, stream_seq),
+        numbers[1].as_bytes(),
         b".",
-        write_decimal(n2, consumer_seq),
+        numbers[2].as_bytes(),
         b".",
         sign,
-        write_decimal(n3, timestamp.unsigned_abs()),
+        numbers[3].as_bytes(),
         b".",
-        write_decimal(n4, pending),
+        numbers[4].as_bytes(),
     ];
     let mut subject = Vec::with_capacity(parts.iter().map(|part| part.len()).sum());
     for part in parts {
@@ -94,38 +101,6 @@ pub fn ack_subject(
     }
     // Names are strings and the rest is ASCII: this never fails.
     String::from_utf8(subject).unwrap_or_default()
-}
-
-/// "00" to "99", so decimals are written two digits per division.
-const DIGIT_PAIRS: [u8; 200] = {
-    let mut pairs = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        pairs[2 * i] = b'0' + (i / 10) as u8;
-        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    pairs
-};
-
-/// Writes `value` in decimal at the end of `buf`, returning the digits.
-fn write_decimal(buf: &mut [u8; 20], mut value: u64) -> &[u8] {
-    let mut start = buf.len();
-    while value >= 100 {
-        let pair = (value % 100) as usize * 2;
-        value /= 100;
-        start -= 2;
-        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if value >= 10 {
-        let pair = value as usize * 2;
-        start -= 2;
-        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        start -= 1;
-        buf[start] = b'0' + value as u8;
-    }
-    &buf[start..]
 }
 
 /// What an ack body asks for.
@@ -238,12 +213,6 @@ mod tests {
             ack_subject("S", "C", 0, u64::MAX, 10, -7, 1),
             "$JS.ACK.S.C.0.18446744073709551615.10.-7.1"
         );
-        for value in [0, 9, 10, 99, 100, 101, 999, 1000, 12_345, u64::MAX - 1] {
-            assert_eq!(
-                write_decimal(&mut [0; 20], value),
-                value.to_string().as_bytes()
-            );
-        }
         let subject = ack_subject("ORDERS", "C1", 2, 17, 9, 1_700_000_000, 5);
         assert_eq!(subject, "$JS.ACK.ORDERS.C1.2.17.9.1700000000.5");
         assert_eq!(

@@ -151,7 +151,7 @@ impl InternalClient {
 
     /// Wakes the writers this batch gave data to and counts its deliveries.
     pub fn end_batch(&mut self, server: &ServerState) {
-        self.router.flush_direct();
+        self.flush();
         self.router.publish_out_stats(&server.stats, &self.account);
         // A server thread never stalls on slow consumers; their own limits apply.
         self.router.stalled_on.clear();
