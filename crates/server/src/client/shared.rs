@@ -331,13 +331,26 @@ impl ClientShared {
         }
     }
 
-    /// Wakes the writer for what was queued with [`Queued::NeedsFlush`].
+    /// Wakes the writer for what was queued with [`Queued::NeedsFlush`]. Called by client
+    /// readers: a server thread's internal client may have the reader run the thread's
+    /// work itself ([`InternalSink::run_or_wake`]).
     pub fn flush(&self) {
         self.flush_pending.store(false, Ordering::Release);
         match &self.internal {
             None => self.wake_writer.notify_one(),
-            Some(Internal::Sink(sink)) => sink.wake(),
+            Some(Internal::Sink(sink)) => sink.run_or_wake(),
             // Nothing is ever queued to a forwarder.
+            Some(Internal::Forward(_)) => {}
+        }
+    }
+
+    /// Like [`flush`](Self::flush), for server threads: an internal client's thread is only
+    /// woken, never run here (the caller may be that very thread, or hold its locks).
+    fn wake(&self) {
+        self.flush_pending.store(false, Ordering::Release);
+        match &self.internal {
+            None => self.wake_writer.notify_one(),
+            Some(Internal::Sink(sink)) => sink.wake(),
             Some(Internal::Forward(_)) => {}
         }
     }
@@ -368,7 +381,7 @@ impl ClientShared {
                 return;
             }
         }
-        self.flush();
+        self.wake();
     }
 
     /// True while publishers to this connection should hold back.

@@ -4,7 +4,7 @@
 
 pub(crate) mod inbox;
 
-pub(crate) use inbox::{Batch, Inbox, InternalSink};
+pub(crate) use inbox::{Batch, Inbox, InlineWork, InternalSink};
 
 use crate::account::Account;
 use crate::client::ClientShared;
