@@ -87,7 +87,7 @@ impl Inbox {
             return None;
         }
         let mut spare = spare;
-        self.take_into(&mut spare, None);
+        self.take_into(&mut spare, |_| true);
         Some(spare)
     }
 
@@ -106,8 +106,8 @@ impl Inbox {
     }
 
     /// Swaps what is queued into `batch` (whose old contents are dropped) without waiting,
-    /// unless it holds more than `records_max` messages. True when taken.
-    pub fn take_into(&self, batch: &mut Batch, records_max: Option<usize>) -> bool {
+    /// if `accept` takes it. True when taken.
+    pub fn take_into(&self, batch: &mut Batch, accept: impl FnOnce(&Batch) -> bool) -> bool {
         batch.arena.clear();
         batch.records.clear();
         if batch.arena.capacity() > SPARE_ARENA_BYTES_MAX {
@@ -116,7 +116,7 @@ impl Inbox {
             *batch = Batch::default();
         }
         let mut state = self.state.lock();
-        if records_max.is_some_and(|max| state.batch.records.len() > max) {
+        if !accept(&state.batch) {
             return false;
         }
         state.woken = false;
@@ -237,7 +237,8 @@ mod tests {
     impl InlineWork for Work {
         fn try_run(&self) -> bool {
             let mut batch = Batch::default();
-            if self.busy || !self.inbox.take_into(&mut batch, Some(2)) {
+            let small = |queued: &Batch| queued.records.len() <= 2;
+            if self.busy || !self.inbox.take_into(&mut batch, small) {
                 return false;
             }
             self.handled

@@ -43,6 +43,15 @@ const SNAPSHOT_INTERVAL_MIN: Duration = Duration::from_millis(20);
 /// storing while readers parse the next ones.
 const INLINE_RECORDS_MAX: usize = 16;
 
+/// Whether a reader handles `queued` itself: only a small batch that somebody awaits an
+/// answer to (a synchronous publish, an API request, a pull request). Acks and async
+/// publishes are better gathered by the thread, whose rounds (each ending in a consumer
+/// state write) then cover more of them, while readers go on parsing.
+fn worth_running_inline(queued: &Batch) -> bool {
+    queued.records.len() <= INLINE_RECORDS_MAX
+        && queued.records.iter().any(|record| record.reply.is_some())
+}
+
 /// How much later than due a timer set by a reader may fire: the thread is woken to replan
 /// only for a timer due earlier than this before its planned wake.
 const TIMER_SLACK: Duration = Duration::from_millis(1);
@@ -123,7 +132,7 @@ impl<P: StoreProvider + Send> SharedWorker<P> {
         let mut timeout = self.0.lock().plan_wait();
         while inbox.wait(Some(timeout)) {
             let mut worker = self.0.lock();
-            worker.take_and_process(None);
+            worker.take_and_process(|_| true);
             timeout = worker.plan_wait();
         }
         let mut worker = self.0.lock();
@@ -137,7 +146,7 @@ impl<P: StoreProvider + Send> InlineWork for SharedWorker<P> {
         let Some(mut worker) = self.0.try_lock() else {
             return false;
         };
-        if worker.stopped || !worker.take_and_process(Some(INLINE_RECORDS_MAX)) {
+        if worker.stopped || !worker.take_and_process(worth_running_inline) {
             return false;
         }
         // The batch may have set an earlier timer (a pull request's expiry, a redelivery)
@@ -177,11 +186,10 @@ struct Worker<P> {
 }
 
 impl<P: StoreProvider> Worker<P> {
-    /// Takes what the inbox holds (unless it is more than `records_max` messages) and
-    /// handles it; true when taken.
-    fn take_and_process(&mut self, records_max: Option<usize>) -> bool {
+    /// Takes what the inbox holds, if `accept` takes it, and handles it; true when taken.
+    fn take_and_process(&mut self, accept: impl FnOnce(&Batch) -> bool) -> bool {
         let mut batch = std::mem::take(&mut self.batch);
-        let taken = self.inbox.take_into(&mut batch, records_max);
+        let taken = self.inbox.take_into(&mut batch, accept);
         if taken {
             self.process(&batch);
         }
