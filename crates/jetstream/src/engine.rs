@@ -13,12 +13,13 @@ use crate::stream::config::StreamSource;
 use bytes::Bytes;
 use natrium_store::{MessageStore, StoreError, SyncTicket};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A message caught by one of JetStream's internal subscriptions.
 #[derive(Debug, Clone, Copy)]
 pub struct Inbound<'a> {
-    /// The account the publisher is bound to.
-    pub account: &'a str,
+    /// The account the publisher is bound to (shared: every reply carries it).
+    pub account: &'a Arc<str>,
     /// The subject it was published to.
     pub subject: &'a str,
     /// The reply subject, if any.
@@ -35,12 +36,12 @@ pub struct Inbound<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outbound {
     /// The account it is published in.
-    pub account: String,
+    pub account: Arc<str>,
     /// The subject subscribers are matched against.
     pub deliver: String,
-    /// The subject the MSG line shows; differs from `deliver` for consumer deliveries, which
-    /// go to the deliver subject but carry the stored message's own subject.
-    pub subject: String,
+    /// The subject the MSG line shows when it is not `deliver`: consumer deliveries go to the
+    /// deliver subject but carry the stored message's own subject.
+    pub subject: Option<String>,
     /// The reply subject, if any.
     pub reply: Option<String>,
     /// The header block, empty when none. Deliveries share the store's buffer.
@@ -50,12 +51,24 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// The subject the MSG line shows.
+    pub fn shown_subject(&self) -> &str {
+        self.subject.as_deref().unwrap_or(&self.deliver)
+    }
+
+    /// The account of a message made where the account is not known yet (consumers'
+    /// deliveries and advisories); [`JetStream`] sets it before handing the message out.
+    pub(crate) fn unassigned_account() -> Arc<str> {
+        static UNASSIGNED: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+        Arc::clone(UNASSIGNED.get_or_init(|| Arc::from("")))
+    }
+
     /// A plain reply: `payload` sent to `reply` in `account`.
-    pub fn reply(account: &str, reply: &str, payload: Vec<u8>) -> Outbound {
+    pub fn reply(account: &Arc<str>, reply: &str, payload: Vec<u8>) -> Outbound {
         Outbound {
-            account: account.to_string(),
+            account: Arc::clone(account),
             deliver: reply.to_string(),
-            subject: reply.to_string(),
+            subject: None,
             reply: None,
             headers: Bytes::new(),
             payload: payload.into(),
@@ -89,7 +102,7 @@ pub type ProviderFactory<P> = Box<dyn FnMut(&str) -> Result<P, StoreError> + Sen
 /// Every account's JetStream.
 pub struct JetStream<P> {
     config: EngineConfig,
-    accounts: BTreeMap<String, JetStreamApi<P>>,
+    accounts: BTreeMap<Arc<str>, JetStreamApi<P>>,
     /// Accounts without JetStream whose API requests are answered "not enabled".
     refused: std::collections::BTreeSet<String>,
     /// Per account, the API prefixes it imports from other accounts' JetStream (`$JS.API.>`
@@ -156,7 +169,7 @@ impl<P: StoreProvider> JetStream<P> {
         )
         .with_server_name(&self.config.server_name);
         api.recover()?;
-        self.accounts.insert(account.to_string(), api);
+        self.accounts.insert(Arc::from(account), api);
         self.interest_generation += 1;
         Ok(())
     }
@@ -182,7 +195,7 @@ impl<P: StoreProvider> JetStream<P> {
                 } else {
                     Vec::new()
                 };
-                (name.clone(), api.usage(), details)
+                (name.to_string(), api.usage(), details)
             })
             .collect()
     }
@@ -198,7 +211,7 @@ impl<P: StoreProvider> JetStream<P> {
 
     /// Names of the accounts with JetStream enabled.
     pub fn account_names(&self) -> impl Iterator<Item = &str> {
-        self.accounts.keys().map(String::as_str)
+        self.accounts.keys().map(|name| &**name)
     }
 
     /// Changes whenever [`interest`](Self::interest) would answer differently.
@@ -222,7 +235,7 @@ impl<P: StoreProvider> JetStream<P> {
             filters.extend(api.stream_subjects());
             filters.extend(api.consumer_subjects());
             filters.extend(api.transfer_subjects());
-            interest.by_account.insert(name.clone(), filters);
+            interest.by_account.insert(name.to_string(), filters);
         }
         for name in &self.refused {
             let mut filters = vec![format!("{API_PREFIX}>")];
@@ -243,8 +256,8 @@ impl<P: StoreProvider> JetStream<P> {
             None => None,
         };
         let subject = translated.as_deref().unwrap_or(message.subject);
-        let Some(api) = self.accounts.get_mut(message.account) else {
-            if self.refused.contains(message.account) {
+        let Some(api) = self.accounts.get_mut(&**message.account) else {
+            if self.refused.contains(&**message.account) {
                 if let (Some(reply), Some(body)) = (message.reply, not_enabled_answer(subject)) {
                     out.push(Outbound::reply(message.account, reply, body));
                 }
@@ -287,14 +300,14 @@ impl<P: StoreProvider> JetStream<P> {
     /// both can be borrowed).
     fn copy_sources(&mut self, now: i64) {
         for (name, api) in &mut self.accounts {
-            if !self.external_apis.contains_key(name) {
+            if !self.external_apis.contains_key(&**name) {
                 api.copy_sources(now);
             }
         }
         // Only accounts that import another's JetStream pay for the set-aside.
         let names: Vec<String> = self.external_apis.keys().cloned().collect();
         for name in names {
-            let Some(mut api) = self.accounts.remove(&name) else {
+            let Some((key, mut api)) = self.accounts.remove_entry(name.as_str()) else {
                 continue;
             };
             let accounts = &self.accounts;
@@ -302,10 +315,10 @@ impl<P: StoreProvider> JetStream<P> {
             let foreign = |source: &StreamSource| -> Option<&dyn MessageStore> {
                 let external = source.external.as_ref()?;
                 let origin = prefixes?.get(external.api.trim_end_matches('.'))?;
-                accounts.get(origin)?.stream(&source.name)
+                accounts.get(origin.as_str())?.stream(&source.name)
             };
             api.copy_sources_from(now, &foreign);
-            self.accounts.insert(name, api);
+            self.accounts.insert(key, api);
         }
     }
 
@@ -332,6 +345,12 @@ impl<P: StoreProvider> JetStream<P> {
     }
 }
 
+/// A test's account name, shared as the server shares it (leaked: tests only).
+#[cfg(test)]
+pub(crate) fn account_name(name: &str) -> &'static Arc<str> {
+    Box::leak(Box::new(Arc::from(name)))
+}
+
 /// `$JS.<domain>.API.x` as `$JS.API.x`, when the domain is ours.
 fn domain_to_api(subject: &str, domain: &str) -> Option<String> {
     let rest = subject.strip_prefix("$JS.")?.strip_prefix(domain)?;
@@ -356,7 +375,7 @@ mod tests {
 
     fn inbound<'a>(subject: &'a str, reply: Option<&'a str>, payload: &'a [u8]) -> Inbound<'a> {
         Inbound {
-            account: "$G",
+            account: account_name("$G"),
             subject,
             reply,
             headers: b"",
@@ -385,7 +404,7 @@ mod tests {
             ]
         );
         assert!(String::from_utf8_lossy(&out[0].payload).contains("stream_create_response"));
-        assert!(out.iter().all(|o| o.account == "$G"));
+        assert!(out.iter().all(|o| &*o.account == "$G"));
         assert_ne!(engine.interest_generation(), generation);
         let interest = engine.interest();
         assert_eq!(
@@ -418,7 +437,7 @@ mod tests {
         let mut engine = engine();
         let mut out = Vec::new();
         let mut message = inbound("$JS.API.INFO", Some("r"), b"");
-        message.account = "OTHER";
+        message.account = account_name("OTHER");
         engine.handle(message, 1, &mut out);
         assert!(out.is_empty());
     }

@@ -265,7 +265,11 @@ impl<P: StoreProvider> JetStreamApi<P> {
         self.tick_snapshots(now, interest);
         self.tick_restores(now);
         for (subject, body) in self.advisories.drain() {
-            self.outbox.push(Outbound::reply("", &subject, body));
+            self.outbox.push(Outbound::reply(
+                &Outbound::unassigned_account(),
+                &subject,
+                body,
+            ));
         }
     }
 

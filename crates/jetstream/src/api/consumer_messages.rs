@@ -12,6 +12,7 @@ use crate::engine::Outbound;
 use crate::stream::config::RetentionPolicy;
 use crate::stream::Stream;
 use natrium_store::{StoreError, SyncTicket};
+use std::sync::Arc;
 
 /// The pull request prefix, under the API.
 const NEXT_PREFIX: &str = "CONSUMER.MSG.NEXT.";
@@ -109,9 +110,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
     }
 
     /// Moves everything consumers produced into `out`, in `account`.
-    pub fn drain_outbox(&mut self, account: &str, out: &mut Vec<Outbound>) {
+    pub fn drain_outbox(&mut self, account: &Arc<str>, out: &mut Vec<Outbound>) {
         for mut message in self.outbox.drain(..) {
-            message.account = account.to_string();
+            message.account = Arc::clone(account);
             out.push(message);
         }
     }

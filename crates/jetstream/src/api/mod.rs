@@ -240,8 +240,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// an endpoint here. Advisories it raises are dropped (tests and tools).
     pub fn request(&mut self, subject: &str, body: &[u8], now: i64) -> Option<Vec<u8>> {
         let mut out = Vec::new();
+        let account = Outbound::unassigned_account();
         let message = Inbound {
-            account: "",
+            account: &account,
             subject,
             reply: Some(REQUEST_REPLY),
             headers: b"",

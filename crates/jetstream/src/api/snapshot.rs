@@ -16,6 +16,7 @@ use super::{Answer, JetStreamApi, StoreProvider};
 use crate::engine::{Inbound, Outbound};
 use crate::errors::JsError;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// nats-server's `defaultSnapshotChunkSize`.
 const CHUNK_BYTES_DEFAULT: usize = 128 * 1024;
@@ -47,7 +48,7 @@ struct SnapshotRequest {
 /// A snapshot being sent.
 pub(crate) struct SnapshotSession {
     stream: String,
-    account: String,
+    account: Arc<str>,
     deliver: String,
     ack_prefix: String,
     archive: Vec<u8>,
@@ -148,7 +149,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let id = self.ids.next_id(now);
         self.transfers.snapshots.push(SnapshotSession {
             stream: name.to_string(),
-            account: message.account.to_string(),
+            account: Arc::clone(message.account),
             deliver: request.deliver_subject,
             ack_prefix: format!("{SNAPSHOT_ACK_PREFIX}{name}.{id}"),
             archive,
@@ -299,7 +300,7 @@ mod tests {
     ) -> Vec<Outbound> {
         let mut out = Vec::new();
         let inbound = Inbound {
-            account: "$G",
+            account: crate::engine::account_name("$G"),
             subject,
             reply,
             headers: b"",
@@ -499,7 +500,7 @@ mod tests {
         let mut engine = engine();
         let mut out = Vec::new();
         let inbound = Inbound {
-            account: "$G",
+            account: crate::engine::account_name("$G"),
             subject: "$JS.API.STREAM.SNAPSHOT.S",
             reply: Some("r"),
             headers: b"",

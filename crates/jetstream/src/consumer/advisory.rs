@@ -223,9 +223,9 @@ pub fn advisory(
     };
     let subject = format!("{prefix}.{stream}.{consumer}");
     Outbound {
-        account: String::new(),
-        deliver: subject.clone(),
-        subject,
+        account: Outbound::unassigned_account(),
+        deliver: subject,
+        subject: None,
         reply: None,
         headers: Default::default(),
         payload: body.unwrap_or_default().into(),

@@ -229,9 +229,9 @@ impl Consumer {
             let wire_size = (deliver.len() + reply.len() + headers.len() + payload.len()) as i64;
             let (seq, timestamp) = (message.seq, message.timestamp);
             ctx.out.push(Outbound {
-                account: String::new(),
+                account: Outbound::unassigned_account(),
                 deliver,
-                subject: message.subject,
+                subject: Some(message.subject),
                 reply: Some(reply),
                 headers,
                 payload,

@@ -195,9 +195,9 @@ impl Waiting {
 /// A header-only status message to `subject`; the account is filled in by the engine.
 pub fn status_to(subject: &str, headers: Vec<u8>) -> Outbound {
     Outbound {
-        account: String::new(),
+        account: Outbound::unassigned_account(),
         deliver: subject.to_string(),
-        subject: subject.to_string(),
+        subject: None,
         reply: None,
         headers: headers.into(),
         payload: Default::default(),

@@ -64,9 +64,9 @@ impl Republish {
             payload.to_vec()
         };
         Outbound {
-            account: String::new(),
-            deliver: self.destination.clone(),
-            subject: self.destination,
+            account: Outbound::unassigned_account(),
+            deliver: self.destination,
+            subject: None,
             reply: None,
             headers: block.into(),
             payload: payload.into(),

@@ -57,7 +57,7 @@ impl InternalClients {
         let max_pending = self.max_pending;
         if let Some(client) = self.client(&message.account) {
             let internal = InternalMessage {
-                subject: &message.subject,
+                subject: message.shown_subject(),
                 deliver: &message.deliver,
                 reply: message.reply.as_deref(),
                 headers: &message.headers,
@@ -65,7 +65,7 @@ impl InternalClients {
                 // Replies and advisories: PubAcks go to a new inbox each time, so caching
                 // their matches would only evict the deliver subjects of consumers, which
                 // repeat.
-                cached: message.deliver != message.subject,
+                cached: message.subject.is_some(),
             };
             client.send(&server, max_pending, internal);
         }

@@ -175,7 +175,7 @@ fn direct(
 ) -> Option<(String, String)> {
     let mut out = Vec::new();
     let message = Inbound {
-        account: "A",
+        account: crate::engine::account_name("A"),
         subject,
         reply: Some("r"),
         headers: b"",

@@ -165,7 +165,7 @@ fn republish_sends_a_copy_with_the_stored_position() {
     publish(&mut api, "r.a", &[], "one");
     publish(&mut api, "r.a", &[], "two");
     let mut out = Vec::new();
-    api.drain_outbox("ACC", &mut out);
+    api.drain_outbox(crate::engine::account_name("ACC"), &mut out);
     let sent: Vec<(&str, Option<u64>, Option<u64>)> = out
         .iter()
         .map(|o| {
@@ -179,7 +179,7 @@ fn republish_sends_a_copy_with_the_stored_position() {
         [("rp.a", Some(1), Some(0)), ("rp.a", Some(2), Some(1))]
     );
     assert_eq!(&out[1].payload[..], b"two");
-    assert!(out.iter().all(|o| o.account == "ACC"));
+    assert!(out.iter().all(|o| &*o.account == "ACC"));
 }
 
 #[test]

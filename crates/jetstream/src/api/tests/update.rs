@@ -96,7 +96,7 @@ fn updates_are_saved_and_announced() {
     create(&mut api, json!({"name": "S"}));
     let mut out = Vec::new();
     let message = Inbound {
-        account: "A",
+        account: crate::engine::account_name("A"),
         subject: "$JS.API.STREAM.UPDATE.S",
         reply: Some("r"),
         headers: b"",

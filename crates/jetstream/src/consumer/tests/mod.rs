@@ -43,7 +43,7 @@ impl<P: crate::api::StoreProvider> Harness<P> {
     ) -> Vec<Outbound> {
         let mut out = Vec::new();
         let message = Inbound {
-            account: "$G",
+            account: crate::engine::account_name("$G"),
             subject,
             reply,
             headers: b"",

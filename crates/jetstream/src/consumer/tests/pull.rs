@@ -19,7 +19,7 @@ fn pull_fetch_batches_and_acks_move_the_floor() {
     assert_eq!(payloads(&out), vec!["m1", "m2", "m3"]);
     let first = deliveries(&out)[0].clone();
     assert_eq!(first.deliver, "_INBOX.r1");
-    assert_eq!(first.subject, "orders.1");
+    assert_eq!(first.shown_subject(), "orders.1");
     assert_eq!(
         first.reply.as_deref(),
         Some(format!("$JS.ACK.ORDERS.P.1.1.1.{NOW}.4").as_str())

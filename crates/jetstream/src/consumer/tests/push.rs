@@ -110,14 +110,14 @@ fn headers_only_and_kv_style_watch() {
     );
     let got = deliveries(&out);
     assert_eq!(got.len(), 2);
-    assert_eq!(got[0].subject, "$KV.b.k2");
+    assert_eq!(got[0].shown_subject(), "$KV.b.k2");
     assert_eq!(&got[0].headers[..], b"NATS/1.0\r\nNats-Msg-Size: 6\r\n\r\n");
     assert!(got[0].payload.is_empty());
-    assert_eq!(got[1].subject, "$KV.b.k1");
+    assert_eq!(got[1].shown_subject(), "$KV.b.k1");
     // Ack subjects carry what is still pending: the watcher knows when it is caught up.
     assert!(got[1].reply.as_deref().unwrap().ends_with(".0"));
     let out = h.publish("$KV.b.k3", "new");
-    assert_eq!(deliveries(&out)[0].subject, "$KV.b.k3");
+    assert_eq!(deliveries(&out)[0].shown_subject(), "$KV.b.k3");
 }
 
 #[test]
