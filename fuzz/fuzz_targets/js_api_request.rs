@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let mut engine = JetStream::new(EngineConfig::default(), Box::new(|_| Ok(MemoryStores)));
     engine.enable_account("$G").expect("memory stores always open");
     let mut out = Vec::new();
+    let account: std::sync::Arc<str> = "$G".into();
     // Requests are separated by 0xff; each starts with its subject's index.
     for (now, request) in data.split(|&b| b == 0xff).enumerate() {
         let Some((&pick, body)) = request.split_first() else {
@@ -36,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let subject = SUBJECTS[usize::from(pick) % SUBJECTS.len()];
         let message = Inbound {
-            account: "$G",
+            account: &account,
             subject,
             reply: Some("_INBOX.r"),
             headers: b"",

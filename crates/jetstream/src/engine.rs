@@ -41,7 +41,7 @@ pub struct Outbound {
     pub deliver: String,
     /// The subject the MSG line shows when it is not `deliver`: consumer deliveries go to the
     /// deliver subject but carry the stored message's own subject.
-    pub subject: Option<String>,
+    pub subject: Option<Arc<str>>,
     /// The reply subject, if any.
     pub reply: Option<String>,
     /// The header block, empty when none. Deliveries share the store's buffer.

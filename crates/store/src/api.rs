@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -21,8 +22,8 @@ pub fn msg_size(subject: &str, headers: &[u8], payload: &[u8]) -> u64 {
 pub struct StoredMsg {
     /// Stream sequence.
     pub seq: u64,
-    /// Literal subject.
-    pub subject: String,
+    /// Literal subject, shared with the store's subject index (no copy per read).
+    pub subject: Arc<str>,
     /// NATS headers block (`NATS/1.0\r\n...`), empty when none.
     pub headers: Bytes,
     /// Payload.

@@ -519,7 +519,7 @@ impl FileStore {
                 .ok_or(StoreError::EncryptionKeyMissing)?;
             let salt = self.block(slot.value.block).map_or(0, |block| block.salt);
             let opened = encrypt::open(key, salt, seq, found.payload).ok_or_else(corrupt)?;
-            if opened.subject() != Some(subject) {
+            if opened.subject() != Some(&**subject) {
                 return Err(corrupt());
             }
             let headers_start = 6 + opened.subject_len;
@@ -527,7 +527,7 @@ impl FileStore {
             let plain = Bytes::from(opened.plain);
             return Ok(StoredMsg {
                 seq,
-                subject: subject.to_string(),
+                subject: Arc::clone(subject),
                 headers: plain.slice(headers_start..payload_start),
                 payload: plain.slice(payload_start..),
                 timestamp: slot.time,
@@ -540,7 +540,7 @@ impl FileStore {
         let payload_start = headers_start + found.headers.len();
         Ok(StoredMsg {
             seq,
-            subject: subject.to_string(),
+            subject: Arc::clone(subject),
             headers: bytes.slice(headers_start..payload_start),
             payload: bytes.slice(payload_start..),
             timestamp: slot.time,

@@ -6,6 +6,7 @@
 //! never scan the stream. Pure data structure: no I/O, no clock.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use crate::subject;
 use crate::subjects::Subjects;
@@ -140,7 +141,7 @@ impl<T: Default> Index<T> {
     }
 
     /// The subject of a live slot.
-    pub fn subject_of(&self, slot: &Slot<T>) -> &str {
+    pub fn subject_of(&self, slot: &Slot<T>) -> &Arc<str> {
         &self.subjects.entries[slot.subject as usize].name
     }
 

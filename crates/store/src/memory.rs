@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -64,7 +65,7 @@ impl MemoryStore {
         let slot = self.index.get(seq).ok_or(StoreError::NotFound)?;
         Ok(StoredMsg {
             seq,
-            subject: self.index.subject_of(slot).to_string(),
+            subject: Arc::clone(self.index.subject_of(slot)),
             headers: slot.value.headers.clone(),
             payload: slot.value.payload.clone(),
             timestamp: slot.time,

@@ -92,7 +92,7 @@ pub(crate) fn read(
                 last = found.header.seq;
                 apply(Event::Msg(StoredMsg {
                     seq: found.header.seq,
-                    subject: subject.to_string(),
+                    subject: subject.into(),
                     headers: Bytes::copy_from_slice(found.headers),
                     payload: Bytes::copy_from_slice(found.payload),
                     timestamp: found.header.timestamp,

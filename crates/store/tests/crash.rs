@@ -211,7 +211,7 @@ fn verify(
             payload(seq).as_slice(),
             "iteration {iteration}: seq {seq} payload"
         );
-        assert_eq!(msg.subject, format!("crash.{}", seq % 5));
+        assert_eq!(&*msg.subject, format!("crash.{}", seq % 5));
     }
     // Everything recovery serves, acknowledged or not, passes its checks (nothing corrupt).
     let mut per_subject = BTreeMap::new();
@@ -223,7 +223,7 @@ fn verify(
                     payload(seq).as_slice(),
                     "iteration {iteration}: unacked {seq}"
                 );
-                *per_subject.entry(msg.subject).or_insert(0u64) += 1;
+                *per_subject.entry(msg.subject.to_string()).or_insert(0u64) += 1;
             }
             Err(StoreError::NotFound) => {}
             Err(error) => panic!("iteration {iteration}: seq {seq}: {error}"),

@@ -110,7 +110,7 @@ impl Model {
             let same: Vec<u64> = self
                 .msgs
                 .values()
-                .filter(|m| m.subject == subject)
+                .filter(|m| &*m.subject == subject)
                 .map(|m| m.seq)
                 .collect();
             for seq in same.iter().take(same.len().saturating_sub(max as usize)) {
@@ -173,7 +173,7 @@ impl Model {
             None => self.last_seq + 1,
         };
         let subjects: std::collections::BTreeSet<&str> =
-            self.msgs.values().map(|m| m.subject.as_str()).collect();
+            self.msgs.values().map(|m| &*m.subject).collect();
         StreamState {
             msgs: self.msgs.len() as u64,
             bytes: self.bytes(),
@@ -341,7 +341,7 @@ fn check(model: &Model, memory: &MemoryStore, file: &FileStore) {
         );
         let mut counts = BTreeMap::new();
         for m in model.msgs.values().filter(|m| matches(filter, &m.subject)) {
-            *counts.entry(m.subject.clone()).or_insert(0u64) += 1;
+            *counts.entry(m.subject.to_string()).or_insert(0u64) += 1;
         }
         same(
             counts,

@@ -59,7 +59,7 @@ fn check(config: FileStoreConfig) {
     for seq in 1..=100 {
         let msg = store.load(seq).unwrap();
         assert_eq!(
-            (msg.payload.as_ref(), msg.subject.as_str()),
+            (msg.payload.as_ref(), &*msg.subject),
             (SECRET, format!("payments.{}", (seq - 1) % 3).as_str())
         );
     }

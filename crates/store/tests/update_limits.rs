@@ -15,7 +15,7 @@ fn live(store: &dyn MessageStore) -> Vec<(u64, String)> {
     let last = store.state().last_seq;
     (1..=last)
         .filter_map(|seq| store.load(seq).ok())
-        .map(|m| (m.seq, m.subject))
+        .map(|m| (m.seq, m.subject.to_string()))
         .collect()
 }
 

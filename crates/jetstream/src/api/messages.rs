@@ -180,7 +180,7 @@ fn failed(error: JsError) -> serde_json::Value {
 /// A stored message as MSG.GET carries it (`StoredMsg`: headers and data in base64).
 fn stored_json(message: &StoredMsg) -> serde_json::Value {
     let mut json = serde_json::json!({
-        "subject": message.subject,
+        "subject": &*message.subject,
         "seq": message.seq,
         "time": natrium_gofmt::rfc3339_or_zero(message.timestamp),
     });

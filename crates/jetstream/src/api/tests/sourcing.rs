@@ -29,7 +29,7 @@ fn messages(
         .filter_map(|seq| store.load(seq).ok())
         .map(|m| {
             let value = crate::headers::get_str(&m.headers, header).unwrap_or_default();
-            (m.seq, m.subject.clone(), value.to_string())
+            (m.seq, m.subject.to_string(), value.to_string())
         })
         .collect()
 }
