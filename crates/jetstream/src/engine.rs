@@ -144,6 +144,12 @@ impl<P: StoreProvider> JetStream<P> {
             .insert(prefix.trim_end_matches('.').to_string(), origin.to_string());
     }
 
+    /// Forgets every prefix [`add_external_api`](Self::add_external_api) recorded: a reload
+    /// then records the imports its configuration has.
+    pub fn clear_external_apis(&mut self) {
+        self.external_apis.clear();
+    }
+
     /// Enables JetStream for an account, recovering the streams its provider holds.
     pub fn enable_account(&mut self, account: &str) -> Result<(), StoreError> {
         self.enable_account_with_limits(account, self.config.default_account_limits)

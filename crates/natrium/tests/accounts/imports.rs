@@ -3,7 +3,7 @@
 //! back to the requester, once for a singleton.
 
 use crate::common::{settle, within};
-use crate::{login, start, Config};
+use crate::{login, reload, start, Config};
 use futures::StreamExt;
 use std::time::Duration;
 
@@ -452,6 +452,25 @@ accounts {{
     )
 }
 
+/// Creates A's `ORIGIN` stream on `orders.>` and stores `count` orders in it.
+async fn origin_with_orders(a: &async_nats::Client, count: usize) {
+    let created = a
+        .request(
+            "$JS.API.STREAM.CREATE.ORIGIN",
+            r#"{"name":"ORIGIN","subjects":["orders.>"]}"#.into(),
+        )
+        .await
+        .expect("origin");
+    assert!(!String::from_utf8_lossy(&created.payload).contains("error"));
+    for n in 0..count {
+        let ack = a
+            .request("orders.new", format!("order {n}").into())
+            .await
+            .expect("pub ack");
+        assert!(String::from_utf8_lossy(&ack.payload).contains("ORIGIN"));
+    }
+}
+
 /// The number of messages in `stream`, as its INFO says.
 async fn stream_messages(client: &async_nats::Client, stream: &str) -> u64 {
     let answer = client
@@ -469,21 +488,7 @@ async fn a_mirror_and_a_source_copy_another_accounts_stream() {
     let server = start(&config, &[]).await;
     let a = login(&server, "a").await;
     let b = login(&server, "b").await;
-    let created = a
-        .request(
-            "$JS.API.STREAM.CREATE.ORIGIN",
-            r#"{"name":"ORIGIN","subjects":["orders.>"]}"#.into(),
-        )
-        .await
-        .expect("origin");
-    assert!(!String::from_utf8_lossy(&created.payload).contains("error"));
-    for n in 0..3 {
-        let ack = a
-            .request("orders.new", format!("order {n}").into())
-            .await
-            .expect("pub ack");
-        assert!(String::from_utf8_lossy(&ack.payload).contains("ORIGIN"));
-    }
+    origin_with_orders(&a, 3).await;
     let external = r#"{"api":"$JS.A.API","deliver":"deliver.b"}"#;
     for (name, kind) in [("M", "mirror"), ("S", "sources")] {
         let origin = format!(r#"{{"name":"ORIGIN","external":{external}}}"#);
@@ -512,6 +517,42 @@ async fn a_mirror_and_a_source_copy_another_accounts_stream() {
         .expect("pub ack");
     within("the late copy", async {
         while stream_messages(&b, "M").await < 4 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reload_that_adds_the_jetstream_import_lets_a_mirror_catch_up() {
+    let store = tempfile::tempdir().expect("store directory");
+    let with_import = jetstream_across_accounts(store.path());
+    let import = r#"{service: {account: A, subject: "$JS.API.>"}, to: "$JS.A.API.>"}"#;
+    let without_import = with_import.replace(import, "");
+    assert_ne!(
+        with_import, without_import,
+        "the import line is in the config"
+    );
+    let config = Config::new(&without_import);
+    let server = start(&config, &[]).await;
+    let a = login(&server, "a").await;
+    let b = login(&server, "b").await;
+    origin_with_orders(&a, 2).await;
+    let body = r#"{"name":"M","mirror":{"name":"ORIGIN","external":{"api":"$JS.A.API","deliver":"deliver.b"}}}"#;
+    let answer = b
+        .request("$JS.API.STREAM.CREATE.M", body.into())
+        .await
+        .expect("create in B");
+    let text = String::from_utf8_lossy(&answer.payload);
+    assert!(!text.contains("\"error\""), "{text}");
+    // Without the import, B cannot reach A's streams: three idle ticks copy nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stream_messages(&b, "M").await, 0);
+
+    config.rewrite(&with_import);
+    reload(&server).await;
+    within("the mirror catches up after the reload", async {
+        while stream_messages(&b, "M").await < 2 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })

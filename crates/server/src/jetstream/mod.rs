@@ -85,6 +85,7 @@ impl JetStreamService {
             unsynced: Vec::new(),
             thread_wakes_at: Instant::now(),
             stopped: false,
+            options_generation: 0,
         };
         // Subscribe before the client listener opens, so no early publish is missed.
         worker.sync_interest();
@@ -183,6 +184,8 @@ struct Worker<P> {
     thread_wakes_at: Instant,
     /// The thread has finished: nothing may run any more.
     stopped: bool,
+    /// The server options generation the engine's view of account imports reflects.
+    options_generation: u64,
 }
 
 impl<P: StoreProvider> Worker<P> {
@@ -200,6 +203,12 @@ impl<P: StoreProvider> Worker<P> {
     /// One round: handle the batch, tick the timers, deliver, sync and release replies.
     fn process(&mut self, batch: &Batch) {
         self.clients.release_backpressure();
+        let generation = self.server.options_generation();
+        if generation != self.options_generation {
+            // A reload may have added or removed imports of another account's JetStream.
+            self.options_generation = generation;
+            provider::learn_external_apis(&mut self.engine, &self.server.options());
+        }
         let now = now_nanos();
         for record in &batch.records {
             let inbound = Inbound {

@@ -4,7 +4,7 @@
 use crate::account::config::ImportKind;
 use crate::account::{AccountConfig, GLOBAL_ACCOUNT};
 use crate::options::Options;
-use natrium_jetstream::{EngineConfig, FileStores, JetStream, ServerLimits};
+use natrium_jetstream::{EngineConfig, FileStores, JetStream, ServerLimits, StoreProvider};
 use natrium_store::{EncryptionKey, SyncPolicy};
 use std::path::{Path, PathBuf};
 use tracing::{error, info};
@@ -93,11 +93,7 @@ pub(super) fn open_engine(
             }
         }
     }
-    for account in &options.accounts {
-        for (prefix, origin) in external_apis(account) {
-            engine.add_external_api(&account.name, &prefix, origin);
-        }
-    }
+    learn_external_apis(&mut engine, options);
     let (usage, _) = engine.usage();
     info!(
         "  Recovered {} streams, {} messages",
@@ -110,6 +106,17 @@ pub(super) fn open_engine(
         domain: js.domain.clone(),
     };
     Ok((engine, resolved))
+}
+
+/// Tells the engine under which prefixes each account imports another's JetStream API, as
+/// `options` configure it (at start and after every reload).
+pub(super) fn learn_external_apis<P: StoreProvider>(engine: &mut JetStream<P>, options: &Options) {
+    engine.clear_external_apis();
+    for account in &options.accounts {
+        for (prefix, origin) in external_apis(account) {
+            engine.add_external_api(&account.name, &prefix, origin);
+        }
+    }
 }
 
 /// Every account that may have JetStream: `$G` and the configured ones.
