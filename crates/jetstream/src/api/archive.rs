@@ -20,10 +20,9 @@ use crate::stream::config::StreamConfig;
 use natrium_gofmt::rfc3339_or_zero;
 use natrium_store::{ConsumerState, MessageStore, StoreError};
 use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
 
 const MAGIC: &[u8; 8] = b"NATRARC1";
-/// The bytes a section adds around its contents: length and checksum.
-const SECTION_OVERHEAD_BYTES: usize = 8;
 
 /// Where snapshot acks arrive (nats-server's `jsSnapshotAckT`): `.<stream>.<id>`, then the
 /// chunk's size and index.
@@ -49,71 +48,73 @@ pub(super) struct ArchivedConsumer {
     pub created: i64,
 }
 
-/// An archive read back: its description, each consumer's state (in the order of
-/// `meta.consumers`), and the store's snapshot bytes.
-pub(super) struct Archive<'a> {
+/// The head of an archive read back: its description and each consumer's state (in the order
+/// of `meta.consumers`). The store's snapshot follows in the input.
+pub(super) struct ArchiveHead {
     pub meta: ArchiveMeta,
     pub states: Vec<ConsumerState>,
-    pub store: &'a [u8],
 }
 
-/// Writes a stream's archive.
+/// Writes a stream's archive into `out`.
 pub(super) fn write(
     meta: &ArchiveMeta,
     states: &[ConsumerState],
     store: &dyn MessageStore,
-) -> Result<Vec<u8>, StoreError> {
-    let mut out = MAGIC.to_vec();
+    out: &mut dyn Write,
+) -> Result<(), StoreError> {
+    let io = |_| StoreError::InvalidSnapshot("archive could not be staged");
+    out.write_all(MAGIC).map_err(io)?;
     let json = serde_json::to_vec(meta)
         .map_err(|_| StoreError::InvalidSnapshot("configuration not serializable"))?;
-    put_section(&mut out, &json);
+    put_section(out, &json).map_err(io)?;
     for state in states {
-        put_section(&mut out, &state.encode());
+        put_section(out, &state.encode()).map_err(io)?;
     }
-    store.snapshot(&mut out)?;
-    Ok(out)
+    store.snapshot(out)
 }
 
-/// Reads an archive's sections; the store bytes are checked when the store is rebuilt.
-pub(super) fn read(bytes: &[u8]) -> Result<Archive<'_>, String> {
-    let mut rest = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or("not a Natrium stream snapshot (nats-server snapshots cannot be restored)")?;
-    let json = take_section(&mut rest)?;
-    let meta: ArchiveMeta = super::request::parse(json)
+/// Reads an archive's head from `input`, whose `size` bytes bound every section, leaving
+/// it at the store's snapshot (whose bytes are checked when the store is rebuilt).
+pub(super) fn read(input: &mut dyn Read, size: u64) -> Result<ArchiveHead, String> {
+    let mut magic = [0u8; 8];
+    if input.read_exact(&mut magic).is_err() || &magic != MAGIC {
+        return Err(
+            "not a Natrium stream snapshot (nats-server snapshots cannot be restored)".into(),
+        );
+    }
+    let json = take_section(input, size)?;
+    let meta: ArchiveMeta = super::request::parse(&json)
         .map_err(|_| "snapshot has a malformed stream configuration".to_string())?;
     let mut states = Vec::with_capacity(meta.consumers.len());
     for _ in &meta.consumers {
-        let section = take_section(&mut rest)?;
-        states.push(ConsumerState::decode(section).map_err(|e| e.to_string())?);
+        let section = take_section(input, size)?;
+        states.push(ConsumerState::decode(&section).map_err(|e| e.to_string())?);
     }
-    Ok(Archive {
-        meta,
-        states,
-        store: rest,
-    })
+    Ok(ArchiveHead { meta, states })
 }
 
-fn put_section(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() + SECTION_OVERHEAD_BYTES);
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
-    out.extend_from_slice(&crc32c::crc32c(bytes).to_le_bytes());
+fn put_section(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+    out.write_all(bytes)?;
+    out.write_all(&crc32c::crc32c(bytes).to_le_bytes())
 }
 
-fn take_section<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], String> {
+/// One section; a length past the archive's `size` is truncation, not an allocation.
+fn take_section(input: &mut dyn Read, size: u64) -> Result<Vec<u8>, String> {
     let truncated = || "snapshot is truncated".to_string();
-    let (length, tail) = rest.split_first_chunk::<4>().ok_or_else(truncated)?;
-    let length = u32::from_le_bytes(*length) as usize;
-    if tail.len() < length + 4 {
+    let mut length = [0u8; 4];
+    input.read_exact(&mut length).map_err(|_| truncated())?;
+    let length = u32::from_le_bytes(length);
+    if u64::from(length) > size {
         return Err(truncated());
     }
-    let (section, tail) = tail.split_at(length);
-    let (checksum, tail) = tail.split_at(4);
-    if crc32c::crc32c(section).to_le_bytes() != checksum {
+    let mut section = vec![0u8; length as usize];
+    input.read_exact(&mut section).map_err(|_| truncated())?;
+    let mut checksum = [0u8; 4];
+    input.read_exact(&mut checksum).map_err(|_| truncated())?;
+    if crc32c::crc32c(&section).to_le_bytes() != checksum {
         return Err("snapshot section fails its checksum".into());
     }
-    *rest = tail;
     Ok(section)
 }
 
@@ -305,17 +306,25 @@ mod tests {
                 ..ArchivedConsumer::default()
             }],
         };
-        let bytes = write(&meta, &[ConsumerState::default()], &store).unwrap();
-        let archive = read(&bytes).unwrap();
-        assert_eq!(archive.meta.config.name, "S");
-        assert_eq!(archive.meta.created, 7);
-        assert_eq!(archive.states, [ConsumerState::default()]);
-        assert!(!archive.store.is_empty());
+        let mut bytes = Vec::new();
+        write(&meta, &[ConsumerState::default()], &store, &mut bytes).unwrap();
+        let size = bytes.len() as u64;
+        let mut input = &bytes[..];
+        let head = read(&mut input, size).unwrap();
+        assert_eq!(head.meta.config.name, "S");
+        assert_eq!(head.meta.created, 7);
+        assert_eq!(head.states, [ConsumerState::default()]);
+        assert!(!input.is_empty(), "the store's snapshot follows");
         for at in [0, 10, 20] {
             let mut damaged = bytes.clone();
             damaged[at] ^= 1;
-            assert!(read(&damaged).is_err(), "a flipped bit at {at} is refused");
+            let refused = read(&mut &damaged[..], size).is_err();
+            assert!(refused, "a flipped bit at {at} is refused");
         }
-        assert!(read(&bytes[..12]).is_err());
+        assert!(read(&mut &bytes[..12], 12).is_err());
+        // A length field claiming more than the archive holds is refused without allocating.
+        let mut huge = bytes[..8].to_vec();
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(read(&mut &huge[..], huge.len() as u64).is_err());
     }
 }

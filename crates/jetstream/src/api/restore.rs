@@ -5,8 +5,9 @@
 //! empty message; an empty chunk ends it, and its reply gets a `stream_create_response`: the
 //! restored stream's info, or the error.
 //!
-//! Chunks are staged in memory (bounded by the server's file storage limit, as nats-server
-//! bounds its staging file) and the stream is rebuilt from them at the end: the store with its
+//! Chunks are staged where the provider says (a file beside the account's streams, or memory;
+//! bounded by the server's file storage limit, as nats-server bounds its staging file) and
+//! the stream is rebuilt from them at the end, read back in order: the store with its
 //! sequences and times, then its durable consumers with their states. A transfer with no chunk
 //! for 5 s is dropped, as nats-server drops a stalled restore.
 
@@ -18,6 +19,7 @@ use crate::consumer::storage::{ConsumerStorage, MemoryConsumerStorage};
 use crate::consumer::{Consumer, Start};
 use crate::engine::{Inbound, Outbound};
 use crate::errors::JsError;
+use crate::provider::Staging;
 use crate::stream::check::check_stream_config;
 use crate::stream::config::StreamConfig;
 use crate::stream::Stream;
@@ -38,7 +40,7 @@ pub(crate) struct RestoreSession {
     stream: String,
     account: String,
     deliver: String,
-    staged: Vec<u8>,
+    staged: Staging,
     staged_bytes_max: u64,
     started: i64,
     last_activity: i64,
@@ -85,6 +87,10 @@ impl<P: StoreProvider> JetStreamApi<P> {
         if self.streams.contains_key(name) || restoring {
             return Err(JsError::StreamNameExistRestoreFailed);
         }
+        let staged = self
+            .provider
+            .staging()
+            .map_err(|e| JsError::StreamRestore(e.to_string()))?;
         let deliver = format!("{RESTORE_DELIVER_PREFIX}{name}.{}", self.ids.next_id(now));
         let staged_bytes_max = self
             .server_limits
@@ -96,7 +102,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             stream: name.to_string(),
             account: message.account.to_string(),
             deliver: deliver.clone(),
-            staged: Vec::new(),
+            staged,
             staged_bytes_max,
             started: now,
             last_activity: now,
@@ -135,16 +141,20 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let session = &mut self.transfers.restores[at];
         session.last_activity = now;
         if !message.payload.is_empty() {
-            if (session.staged.len() + message.payload.len()) as u64 > session.staged_bytes_max {
+            let over =
+                session.staged.len() + message.payload.len() as u64 > session.staged_bytes_max;
+            let failed = if over {
+                Some(JsError::InsufficientResources)
+            } else {
+                let staged = session.staged.append(message.payload);
+                staged.err().map(|e| JsError::StreamRestore(e.to_string()))
+            };
+            if let Some(error) = failed {
                 self.end_restore(at, now);
-                let body = super::error_body(
-                    response_type::STREAM_CREATE,
-                    &JsError::InsufficientResources,
-                );
+                let body = super::error_body(response_type::STREAM_CREATE, &error);
                 out.push(Outbound::reply(message.account, reply, body));
                 return;
             }
-            session.staged.extend_from_slice(message.payload);
             out.push(Outbound::reply(message.account, reply, Vec::new()));
             return;
         }
@@ -175,7 +185,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         self.advisories.transfer(
             TransferEvent::RestoreComplete {
                 start: session.started,
-                bytes: session.staged.len() as u64,
+                bytes: session.staged.len(),
             },
             &session.stream,
             &session.account,
@@ -192,7 +202,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
         now: i64,
     ) -> Result<serde_json::Value, JsError> {
         let name = session.stream.as_str();
-        let archive = archive::read(&session.staged).map_err(JsError::StreamRestore)?;
+        let mut input = session.staged.reader();
+        let archive =
+            archive::read(&mut input, session.staged.len()).map_err(JsError::StreamRestore)?;
         if archive.meta.config.name != name {
             return Err(JsError::StreamRestore(format!(
                 "snapshot is of stream {:?}",
@@ -210,7 +222,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let created = archive.meta.created;
         let store = self
             .provider
-            .restore(&config, created, &mut &archive.store[..])
+            .restore(&config, created, &mut input)
             .map_err(|e| JsError::StreamRestore(e.to_string()))?;
         let mut entry = StreamEntry {
             stream: Stream::new(config, store),

@@ -7,7 +7,7 @@
 //! Flow control is nats-server's: chunks go out while the bytes not yet acked are within the
 //! window (8 MiB, or the request's `window_size`); past it, one more chunk goes every 10 ms
 //! without an ack. The archive is taken whole when the request arrives (a point-in-time copy,
-//! held in memory until sent). The chunks wait up to 2 s for the deliver subject to get a
+//! staged where the provider says until sent: a file beside the streams, or memory). The chunks wait up to 2 s for the deliver subject to get a
 //! subscriber; without one, or when it goes away, the transfer ends with the empty message.
 
 use super::archive::{self, ArchiveMeta, ArchivedConsumer, TransferEvent, SNAPSHOT_ACK_PREFIX};
@@ -15,6 +15,7 @@ use super::request::{is_empty_request, parse};
 use super::{Answer, JetStreamApi, StoreProvider};
 use crate::engine::{Inbound, Outbound};
 use crate::errors::JsError;
+use crate::provider::Staging;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -51,8 +52,8 @@ pub(crate) struct SnapshotSession {
     account: Arc<str>,
     deliver: String,
     ack_prefix: String,
-    archive: Vec<u8>,
-    sent_bytes: usize,
+    archive: Staging,
+    sent_bytes: u64,
     next_index: u64,
     unacked_bytes: u64,
     chunk_bytes: usize,
@@ -81,12 +82,18 @@ impl SnapshotSession {
         self.unacked_bytes > self.window_bytes
     }
 
-    /// The next chunk, with its ack subject.
+    /// The next chunk, with its ack subject. A staging file that cannot be read back ends
+    /// the transfer early: the receiver's archive then fails its checksums and is refused.
     fn next_chunk(&mut self) -> Outbound {
-        let end = (self.sent_bytes + self.chunk_bytes).min(self.archive.len());
-        let chunk = self.archive[self.sent_bytes..end].to_vec();
+        let chunk = match self.archive.read_at(self.sent_bytes, self.chunk_bytes) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                self.sent_bytes = self.archive.len();
+                Vec::new()
+            }
+        };
         let reply = format!("{}.{}.{}", self.ack_prefix, chunk.len(), self.next_index);
-        self.sent_bytes = end;
+        self.sent_bytes += chunk.len() as u64;
         self.next_index += 1;
         self.unacked_bytes += chunk.len() as u64;
         let mut message = Outbound::reply(&self.account, &self.deliver, chunk);
@@ -134,7 +141,12 @@ impl<P: StoreProvider> JetStreamApi<P> {
                 }
             }
         }
-        let archive = archive::write(&meta, &states, entry.stream.store())
+        let mut archive = self
+            .provider
+            .staging()
+            .map_err(|e| JsError::StreamSnapshot(e.to_string()))?;
+        let entry = self.streams.get(name).ok_or(JsError::StreamNotFound)?;
+        archive::write(&meta, &states, entry.stream.store(), &mut archive)
             .map_err(|e| JsError::StreamSnapshot(e.to_string()))?;
         let info = self.info_body(name, false)?;
         let chunk_bytes = match usize::try_from(request.chunk_size) {
@@ -145,7 +157,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
             Ok(0) | Err(_) => WINDOW_BYTES_DEFAULT,
             Ok(size) => size.clamp(WINDOW_BYTES_MIN, WINDOW_BYTES_MAX),
         };
-        let blocks = archive.len().div_ceil(chunk_bytes) as u64;
+        let blocks = archive.len().div_ceil(chunk_bytes as u64);
         let id = self.ids.next_id(now);
         self.transfers.snapshots.push(SnapshotSession {
             stream: name.to_string(),

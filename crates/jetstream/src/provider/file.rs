@@ -6,7 +6,7 @@
 //! them back, as with nats-server.
 
 use super::meta::{self, io, sync_dir};
-use super::{RecoveredStream, StoreProvider};
+use super::{RecoveredStream, Staging, StoreProvider};
 use crate::consumer::config::ConsumerConfig;
 use crate::consumer::storage::{
     ConsumerStorage, FileConsumerStorage, MemoryConsumerStorage, RecoveredConsumer,
@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 pub const JETSTREAM_DIR: &str = "jetstream";
 /// The directory under an account's directory that holds its streams.
 pub const STREAMS_DIR: &str = "streams";
+/// Under an account's directory: archives of snapshots and restores in progress (removed
+/// when each ends, and at start, in case a crash left some).
+pub const STAGING_DIR: &str = "staging";
 
 /// A stream directory that recovery could not bring back, and why; the server logs these
 /// (nats-server warns and skips such a stream too).
@@ -224,8 +227,20 @@ impl StoreProvider for FileStores {
         FileConsumerStorage::recover_all(&self.stream_dir(&stream.name))
     }
 
+    fn staging(&mut self) -> Result<Staging, StoreError> {
+        // An archive holds the messages in the clear: with encryption at rest it stays in
+        // memory rather than reach the disk unencrypted.
+        if self.encryption_key.is_some() {
+            return Ok(Staging::in_memory());
+        }
+        Staging::in_file(&self.account_dir.join(STAGING_DIR))
+            .map_err(io("creating a snapshot staging file"))
+    }
+
     fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {
         self.skipped.clear();
+        // Transfers do not survive a restart: whatever they staged is garbage now.
+        let _ = fs::remove_dir_all(self.account_dir.join(STAGING_DIR));
         let entries = match fs::read_dir(self.streams_dir()) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -4,8 +4,10 @@
 
 mod file;
 mod meta;
+mod staging;
 
 pub use file::{FileStores, SkippedStream};
+pub use staging::{Staging, StagingReader};
 
 use crate::consumer::config::ConsumerConfig;
 use crate::consumer::storage::{ConsumerStorage, MemoryConsumerStorage, RecoveredConsumer};
@@ -56,6 +58,11 @@ pub trait StoreProvider {
         input: &mut dyn std::io::Read,
     ) -> Result<BoxedStore, StoreError> {
         Ok(Box::new(MemoryStore::restore(store_config(config), input)?))
+    }
+    /// Where a snapshot or restore keeps its archive during the transfer. The default keeps
+    /// it in memory.
+    fn staging(&mut self) -> Result<Staging, StoreError> {
+        Ok(Staging::in_memory())
     }
     /// Every durable consumer `stream` kept from before. The default has none.
     fn recover_consumers(

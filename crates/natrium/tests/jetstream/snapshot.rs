@@ -13,6 +13,14 @@ use futures::StreamExt;
 use std::future::IntoFuture;
 
 const MESSAGES: u64 = 10_000;
+
+/// Archives staged on disk under `$G` (Natrium's layout; `None` against another server).
+fn staged_archives(js: &JsServer) -> Option<usize> {
+    std::env::var_os("NATRIUM_TEST_SERVER").is_none().then(|| {
+        let dir = js.store.path().join("jetstream/$G/staging");
+        std::fs::read_dir(dir).map_or(0, |entries| entries.count())
+    })
+}
 /// The chunk size the restore sends with, unlike the snapshot's, as a client may choose.
 const RESTORE_CHUNK_BYTES: usize = 100_000;
 
@@ -66,7 +74,9 @@ async fn a_snapshot_restores_messages_sequences_and_a_durable_consumer() {
     // Snapshot: every chunk carries an ack subject; an empty message ends it.
     let deliver = client.new_inbox();
     let mut chunks = client.subscribe(deliver.clone()).await.unwrap();
-    let request = format!(r#"{{"deliver_subject":"{deliver}","chunk_size":65536}}"#);
+    // A window of one chunk keeps the transfer going (and its archive staged) until acked.
+    let request =
+        format!(r#"{{"deliver_subject":"{deliver}","chunk_size":65536,"window_size":65536}}"#);
     let answer = api(&client, "STREAM.SNAPSHOT.SNAP", request).await;
     expect_ok(&answer, "stream_snapshot_response");
     assert_eq!(answer["state"]["messages"], MESSAGES - 1);
@@ -78,11 +88,19 @@ async fn a_snapshot_restores_messages_sequences_and_a_durable_consumer() {
             break;
         }
         assert!(chunk.payload.len() <= 65536);
+        if archive.is_empty() {
+            // The archive is staged in a file while it is sent, not held in memory.
+            assert!(matches!(staged_archives(&js), None | Some(1)));
+        }
         archive.extend_from_slice(&chunk.payload);
         let ack = chunk.reply.expect("chunks carry an ack subject");
         client.publish(ack, Bytes::new()).await.unwrap();
     }
 
+    assert!(
+        matches!(staged_archives(&js), None | Some(0)),
+        "removed once sent"
+    );
     expect_ok(
         &api(&client, "STREAM.DELETE.SNAP", "").await,
         "stream_delete_response",
@@ -98,12 +116,20 @@ async fn a_snapshot_restores_messages_sequences_and_a_durable_consumer() {
         let sent = client.request(deliver.clone(), Bytes::copy_from_slice(chunk));
         let ack = within("restore chunk", sent).await.expect("acked");
         assert!(ack.payload.is_empty());
+        assert!(
+            matches!(staged_archives(&js), None | Some(1)),
+            "received into a file"
+        );
     }
     let done = within("restore end", client.request(deliver, Bytes::new()))
         .await
         .expect("restored");
     let restored: serde_json::Value = serde_json::from_slice(&done.payload).unwrap();
     expect_ok(&restored, "stream_create_response");
+    assert!(
+        matches!(staged_archives(&js), None | Some(0)),
+        "removed once restored"
+    );
     assert_eq!(restored["state"], before["state"], "{restored}");
     assert_eq!(restored["config"], before["config"]);
     assert_eq!(restored["created"], before["created"]);

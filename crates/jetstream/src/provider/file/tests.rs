@@ -209,3 +209,22 @@ fn s2_compression_asks_the_file_store_for_lz4_blocks() {
         natrium_store::Compression::Lz4
     );
 }
+
+#[test]
+fn transfers_stage_in_files_that_a_restart_clears() {
+    let dir = tempfile::tempdir().unwrap();
+    let staging_dir = dir.path().join(STAGING_DIR);
+    let mut stores = FileStores::new(dir.path(), SyncPolicy::Always, None);
+    let mut staging = stores.staging().unwrap();
+    staging.append(b"archive bytes").unwrap();
+    assert_eq!(fs::read_dir(&staging_dir).unwrap().count(), 1);
+    // A crash leaves the file behind; the next start removes it.
+    std::mem::forget(staging);
+    stores.recover().unwrap();
+    assert!(!staging_dir.exists());
+    // With encryption at rest, archives (plain text) never reach the disk.
+    let key = natrium_store::EncryptionKey::from_passphrase("secret");
+    let mut encrypted = FileStores::new(dir.path(), SyncPolicy::Always, Some(key));
+    encrypted.staging().unwrap().append(b"plain").unwrap();
+    assert!(!staging_dir.exists());
+}
