@@ -2,10 +2,14 @@
 //!
 //! `cargo run --release -p natrium --example zero_work_jetstream -- [PORT]` (default 14998)
 //! listens on 127.0.0.1 and answers every request at once without storing anything: a
-//! PubAck for a publish, a canned stream info for `STREAM.CREATE`/`INFO`, "not found" for
-//! `STREAM.DELETE`. natsbench's `-s jspub -mode sync` against it measures what the client and
-//! the loopback round trip alone allow, which no real server can beat. Not a test double:
-//! nothing in the test suite uses it.
+//! PubAck for a publish, a canned stream info for `STREAM.CREATE`/`INFO` (natsbench's
+//! `BENCHCON_<n>_...` streams claim their `n` messages), "not found" for `STREAM.DELETE` and
+//! `CONSUMER.INFO`, a canned consumer for `CONSUMER.*CREATE`, and as many made-up messages as
+//! a pull request asks for. natsbench's `-s jspub -mode sync` and `-s jsconsume -mode pull`
+//! against it measure what the client and the loopback round trip alone allow, which no real
+//! server can beat. (Push is left out: a stream pushed all at once, without flow control,
+//! slows the client down, so it would be no ceiling.) Not a test double: nothing in the test suite
+//! uses it.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,9 +35,7 @@ fn serve(mut socket: TcpStream) -> std::io::Result<()> {
     socket.write_all(INFO)?;
     let mut pending = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut out = Vec::new();
-    let mut inbox_sid = String::from("1");
-    let mut stored = 0u64;
+    let mut session = Session::default();
     loop {
         let read = socket.read(&mut chunk)?;
         if read == 0 {
@@ -46,23 +48,20 @@ fn serve(mut socket: TcpStream) -> std::io::Result<()> {
             let fields: Vec<&str> = line.split(' ').collect();
             let mut next = at + end + 2;
             match fields[0].to_ascii_uppercase().as_str() {
-                "PING" => out.extend_from_slice(b"PONG\r\n"),
-                // The client's one wildcard reply subscription (nats.go's response mux).
-                "SUB" => inbox_sid = fields[fields.len() - 1].to_string(),
+                "PING" => session.out.extend_from_slice(b"PONG\r\n"),
+                "SUB" => {
+                    let sid = fields[fields.len() - 1].to_string();
+                    session.subscriptions.push((fields[1].to_string(), sid));
+                }
                 op @ ("PUB" | "HPUB") => {
                     let size: usize = fields[fields.len() - 1].parse().unwrap_or(0);
                     if pending.len() < next + size + 2 {
                         break;
                     }
+                    let body = String::from_utf8_lossy(&pending[next..next + size]).into_owned();
                     next += size + 2;
-                    let with_reply = fields.len() == if op == "PUB" { 4 } else { 5 };
-                    if with_reply {
-                        let body = answer(fields[1], &mut stored);
-                        let reply = fields[2];
-                        let head = format!("MSG {reply} {inbox_sid} {}\r\n", body.len());
-                        out.extend_from_slice(head.as_bytes());
-                        out.extend_from_slice(body.as_bytes());
-                        out.extend_from_slice(b"\r\n");
+                    if fields.len() == if op == "PUB" { 4 } else { 5 } {
+                        session.request(fields[1], fields[2], &body);
                     }
                 }
                 _ => {}
@@ -70,25 +69,109 @@ fn serve(mut socket: TcpStream) -> std::io::Result<()> {
             at = next;
         }
         pending.drain(..at);
-        if !out.is_empty() {
-            socket.write_all(&out)?;
-            out.clear();
+        if !session.out.is_empty() {
+            socket.write_all(&session.out)?;
+            session.out.clear();
         }
     }
 }
 
-/// The answer to a request on `subject`.
-fn answer(subject: &str, stored: &mut u64) -> String {
-    if subject.starts_with("$JS.API.STREAM.DELETE.") {
-        return r#"{"type":"io.nats.jetstream.api.v1.stream_delete_response","error":{"code":404,"err_code":10059,"description":"stream not found"}}"#.to_string();
+/// natsbench's consume streams are named `BENCHCON_<n>_<size>_<storage>`: they claim `n`.
+fn claimed_messages(stream: &str) -> Option<u64> {
+    let rest = stream.strip_prefix("BENCHCON_")?;
+    rest.split('_').next()?.parse().ok()
+}
+
+/// What one connection has said and is owed.
+#[derive(Default)]
+struct Session {
+    /// (subject, sid) of every SUB: the response mux's `_INBOX.x.*` and pull inboxes.
+    subscriptions: Vec<(String, String)>,
+    /// Publishes answered so far: the next PubAck's sequence.
+    stored: u64,
+    /// Messages made up for pull requests so far: their sequences.
+    delivered: u64,
+    out: Vec<u8>,
+}
+
+impl Session {
+    /// Answers a request on `subject` to `reply`.
+    fn request(&mut self, subject: &str, reply: &str, body: &str) {
+        if let Some(target) = subject.strip_prefix("$JS.API.CONSUMER.MSG.NEXT.") {
+            let batch = body
+                .split("\"batch\":")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|digits| digits.parse::<u64>().ok())
+                .unwrap_or(1);
+            let payload = vec![b'x'; 128];
+            for _ in 0..batch {
+                self.delivered += 1;
+                let seq = self.delivered;
+                let ack = format!("$JS.ACK.{target}.1.{seq}.{seq}.1764165000000000000.0");
+                self.send(reply, Some(&ack), &payload);
+            }
+            return;
+        }
+        let answer = self.answer(subject);
+        self.send(reply, None, answer.as_bytes());
     }
-    if subject.starts_with("$JS.API.STREAM.") {
-        let name = subject.rsplit('.').next().unwrap_or("S");
-        let count = *stored;
-        return format!(
-            r#"{{"type":"io.nats.jetstream.api.v1.stream_info_response","config":{{"name":"{name}","subjects":["x"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msg_size":-1,"storage":"memory","discard":"old","num_replicas":1,"duplicate_window":120000000000}},"created":"2026-01-01T00:00:00Z","state":{{"messages":{count},"bytes":0,"first_seq":1,"first_ts":"2026-01-01T00:00:00Z","last_seq":{count},"last_ts":"2026-01-01T00:00:00Z","consumer_count":0}}}}"#
-        );
+
+    fn answer(&mut self, subject: &str) -> String {
+        let not_found = |kind: &str, code: u32, text: &str| {
+            format!(
+                r#"{{"type":"io.nats.jetstream.api.v1.{kind}","error":{{"code":404,"err_code":{code},"description":"{text}"}}}}"#
+            )
+        };
+        if subject.starts_with("$JS.API.STREAM.DELETE.") {
+            return not_found("stream_delete_response", 10059, "stream not found");
+        }
+        if subject.starts_with("$JS.API.CONSUMER.INFO.") {
+            return not_found("consumer_info_response", 10014, "consumer not found");
+        }
+        if subject.starts_with("$JS.API.CONSUMER.DELETE.") {
+            return r#"{"type":"io.nats.jetstream.api.v1.consumer_delete_response","success":true}"#.to_string();
+        }
+        if subject.starts_with("$JS.API.CONSUMER.") {
+            let mut tokens = subject.rsplit('.');
+            let (durable, stream) = match subject.strip_prefix("$JS.API.CONSUMER.CREATE.") {
+                Some(stream) if !stream.contains('.') => ("EPH", stream),
+                _ => (tokens.next().unwrap_or("C"), tokens.next().unwrap_or("S")),
+            };
+            return format!(
+                r#"{{"type":"io.nats.jetstream.api.v1.consumer_create_response","stream_name":"{stream}","name":"{durable}","created":"2026-01-01T00:00:00Z","config":{{"durable_name":"{durable}","deliver_policy":"all","ack_policy":"none","ack_wait":30000000000,"max_deliver":-1,"replay_policy":"instant","max_waiting":512,"max_ack_pending":20000}},"delivered":{{"consumer_seq":0,"stream_seq":0}},"ack_floor":{{"consumer_seq":0,"stream_seq":0}},"num_ack_pending":0,"num_redelivered":0,"num_waiting":0,"num_pending":0}}"#
+            );
+        }
+        if subject.starts_with("$JS.API.STREAM.") {
+            let name = subject.rsplit('.').next().unwrap_or("S");
+            let count = claimed_messages(name).unwrap_or(self.stored);
+            return format!(
+                r#"{{"type":"io.nats.jetstream.api.v1.stream_info_response","config":{{"name":"{name}","subjects":["x"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msg_size":-1,"storage":"file","discard":"old","num_replicas":1,"duplicate_window":120000000000}},"created":"2026-01-01T00:00:00Z","state":{{"messages":{count},"bytes":0,"first_seq":1,"first_ts":"2026-01-01T00:00:00Z","last_seq":{count},"last_ts":"2026-01-01T00:00:00Z","consumer_count":0}}}}"#
+            );
+        }
+        self.stored += 1;
+        format!(r#"{{"stream":"S", "seq":{}}}"#, self.stored)
     }
-    *stored += 1;
-    format!(r#"{{"stream":"S", "seq":{stored}}}"#)
+
+    /// Queues a MSG to `subject` for the subscription that takes it.
+    fn send(&mut self, subject: &str, reply: Option<&str>, payload: &[u8]) {
+        let sid = self
+            .subscriptions
+            .iter()
+            .rev()
+            .find(|(filter, _)| {
+                filter == subject
+                    || filter
+                        .strip_suffix('*')
+                        .is_some_and(|prefix| subject.starts_with(prefix))
+            })
+            .map_or("1", |(_, sid)| sid.as_str());
+        let head = match reply {
+            Some(reply) => format!("MSG {subject} {sid} {reply} {}\r\n", payload.len()),
+            None => format!("MSG {subject} {sid} {}\r\n", payload.len()),
+        };
+        self.out.extend_from_slice(head.as_bytes());
+        self.out.extend_from_slice(payload);
+        self.out.extend_from_slice(b"\r\n");
+    }
 }
