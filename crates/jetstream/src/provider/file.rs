@@ -234,7 +234,7 @@ impl StoreProvider for FileStores {
             return Ok(Staging::in_memory());
         }
         Staging::in_file(&self.account_dir.join(STAGING_DIR))
-            .map_err(io("creating a snapshot staging file"))
+            .map_err(io("creating a snapshot or restore staging file"))
     }
 
     fn recover(&mut self) -> Result<Vec<RecoveredStream>, StoreError> {

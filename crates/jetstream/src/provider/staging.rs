@@ -75,18 +75,28 @@ impl Staging {
         Ok(())
     }
 
-    /// Up to `max` bytes from `offset` (fewer at the end).
+    /// Up to `max` bytes from `offset` (fewer at the end, none past it).
     pub fn read_at(&self, offset: u64, max: usize) -> io::Result<Vec<u8>> {
-        let end = self.len.min(offset.saturating_add(max as u64));
-        let count = end.saturating_sub(offset) as usize;
-        match &self.place {
-            Place::Memory(buffer) => Ok(buffer[offset as usize..][..count].to_vec()),
-            Place::File { file, .. } => {
-                let mut bytes = vec![0; count];
-                file.read_exact_at(&mut bytes, offset)?;
-                Ok(bytes)
-            }
+        let mut bytes = vec![0; self.available(offset, max)];
+        self.copy_at(offset, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// How many of `max` bytes from `offset` are staged.
+    fn available(&self, offset: u64, max: usize) -> usize {
+        (self.len.saturating_sub(offset)).min(max as u64) as usize
+    }
+
+    /// Fills `out` from `offset`; the caller keeps it within [`available`](Self::available).
+    fn copy_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        if out.is_empty() {
+            return Ok(());
         }
+        match &self.place {
+            Place::Memory(buffer) => out.copy_from_slice(&buffer[offset as usize..][..out.len()]),
+            Place::File { file, .. } => file.read_exact_at(out, offset)?,
+        }
+        Ok(())
     }
 
     /// Reads everything staged from the start.
@@ -125,16 +135,8 @@ pub struct StagingReader<'a> {
 
 impl Read for StagingReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let count = (self.staging.len.saturating_sub(self.offset) as usize).min(out.len());
-        if count == 0 {
-            return Ok(0);
-        }
-        match &self.staging.place {
-            Place::Memory(buffer) => {
-                out[..count].copy_from_slice(&buffer[self.offset as usize..][..count]);
-            }
-            Place::File { file, .. } => file.read_exact_at(&mut out[..count], self.offset)?,
-        }
+        let count = self.staging.available(self.offset, out.len());
+        self.staging.copy_at(self.offset, &mut out[..count])?;
         self.offset += count as u64;
         Ok(count)
     }
@@ -152,6 +154,7 @@ mod tests {
         assert_eq!(staging.read_at(0, 5).unwrap(), b"hello");
         assert_eq!(staging.read_at(6, 100).unwrap(), b"world");
         assert_eq!(staging.read_at(11, 4).unwrap(), b"");
+        assert_eq!(staging.read_at(20, 4).unwrap(), b"");
         let mut all = Vec::new();
         staging.reader().read_to_end(&mut all).unwrap();
         assert_eq!(all, b"hello world");

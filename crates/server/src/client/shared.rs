@@ -335,12 +335,12 @@ impl ClientShared {
     /// readers: a server thread's internal client may have the reader run the thread's
     /// work itself ([`InternalSink::run_or_wake`]).
     pub fn flush(&self) {
-        self.flush_pending.store(false, Ordering::Release);
         match &self.internal {
-            None => self.wake_writer.notify_one(),
-            Some(Internal::Sink(sink)) => sink.run_or_wake(),
-            // Nothing is ever queued to a forwarder.
-            Some(Internal::Forward(_)) => {}
+            Some(Internal::Sink(sink)) => {
+                self.flush_pending.store(false, Ordering::Release);
+                sink.run_or_wake();
+            }
+            _ => self.wake(),
         }
     }
 
@@ -351,6 +351,7 @@ impl ClientShared {
         match &self.internal {
             None => self.wake_writer.notify_one(),
             Some(Internal::Sink(sink)) => sink.wake(),
+            // Nothing is ever queued to a forwarder.
             Some(Internal::Forward(_)) => {}
         }
     }

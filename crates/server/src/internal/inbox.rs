@@ -66,7 +66,8 @@ struct State {
 /// A thread's work that a reader may run in its place while the thread is idle.
 pub(crate) trait InlineWork: Send + Sync {
     /// Handles what the inbox holds here and now, as the thread would, if the thread is idle
-    /// and the batch small. False leaves the batch (and everything else) to the thread.
+    /// and the batch small. False when the thread must run: the batch was left to it, or the
+    /// round set a timer the thread has to plan for.
     fn try_run(&self) -> bool;
 }
 
