@@ -5,14 +5,17 @@
 //! PubAck for a publish, a canned stream info for `STREAM.CREATE`/`INFO` (natsbench's
 //! `BENCHCON_<n>_...` streams claim their `n` messages), "not found" for `STREAM.DELETE` and
 //! `CONSUMER.INFO`, a canned consumer for `CONSUMER.*CREATE`, and as many made-up messages as
-//! a pull request asks for. natsbench's `-s jspub -mode sync` and `-s jsconsume -mode pull`
-//! against it measure what the client and the loopback round trip alone allow, which no real
-//! server can beat. (Push is left out: a stream pushed all at once, without flow control,
-//! slows the client down, so it would be no ceiling.) Not a test double: nothing in the test suite
-//! uses it.
+//! a pull request asks for. A consumer created with a `deliver_subject` (push) gets the claimed
+//! messages from a thread of their own, as fast as the socket takes them, paced only by flow
+//! control the way nats-server paces it (a window of 2 MiB doubling to 32 MiB per answered
+//! request, a request once half the window is out; `ZW_LIMIT` sets another largest window
+//! and `ZW_WRITE` another write size, in bytes). natsbench's `-s jspub -mode sync` and
+//! `-s jsconsume -mode pull|push` against it measure what the client and the loopback alone
+//! allow, which no real server can beat. Not a test double: nothing in the test suite uses it.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
 
 const INFO: &[u8] = b"INFO {\"server_id\":\"ZERO\",\"server_name\":\"zero\",\"version\":\"2.9.10\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"jetstream\":true}\r\n";
 
@@ -33,6 +36,8 @@ fn main() -> std::io::Result<()> {
 fn serve(mut socket: TcpStream) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
     socket.write_all(INFO)?;
+    let writer = Arc::new(Mutex::new(socket.try_clone()?));
+    let flow = Arc::new(Flow::default());
     let mut pending = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let mut session = Session::default();
@@ -62,6 +67,8 @@ fn serve(mut socket: TcpStream) -> std::io::Result<()> {
                     next += size + 2;
                     if fields.len() == if op == "PUB" { 4 } else { 5 } {
                         session.request(fields[1], fields[2], &body);
+                    } else if fields[1].starts_with("$JS.FC.") {
+                        flow.answered(fields[1]);
                     }
                 }
                 _ => {}
@@ -70,9 +77,114 @@ fn serve(mut socket: TcpStream) -> std::io::Result<()> {
         }
         pending.drain(..at);
         if !session.out.is_empty() {
-            socket.write_all(&session.out)?;
+            writer.lock().unwrap().write_all(&session.out)?;
             session.out.clear();
         }
+        if let Some(push) = session.push.take() {
+            let (writer, flow) = (Arc::clone(&writer), Arc::clone(&flow));
+            std::thread::spawn(move || push.run(&writer, &flow));
+        }
+    }
+}
+
+/// Flow control between the pushing thread and the reading one.
+#[derive(Default)]
+struct Flow {
+    /// The subject of the unanswered request, if one is out.
+    outstanding: Mutex<Option<String>>,
+    answered: Condvar,
+}
+
+impl Flow {
+    /// The client answered the request on `subject`.
+    fn answered(&self, subject: &str) {
+        let mut outstanding = self.outstanding.lock().unwrap();
+        if outstanding.as_deref() == Some(subject) {
+            *outstanding = None;
+            self.answered.notify_one();
+        }
+    }
+}
+
+/// A push consumer's deliveries, made up.
+struct Push {
+    deliver: String,
+    sid: String,
+    stream: String,
+    consumer: String,
+    count: u64,
+}
+
+impl Push {
+    /// Sends `count` messages in writes of about 32 KiB, requesting flow control as nats-server
+    /// does and waiting for the answer once a whole window is out.
+    fn run(self, writer: &Mutex<TcpStream>, flow: &Flow) -> std::io::Result<()> {
+        let knob = |name: &str, default: i64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let limit = knob("ZW_LIMIT", 32 * 1024 * 1024);
+        let write_bytes = knob("ZW_WRITE", 32 * 1024) as usize;
+        let (mut window, mut pending, mut covered) = (limit / 16, 0i64, 0i64);
+        let payload = [b'x'; 128];
+        let mut out = Vec::with_capacity(64 * 1024);
+        let mut requests = 0u64;
+        for seq in 1..=self.count {
+            let head = format!(
+                "MSG {} {} $JS.ACK.{}.{}.1.{seq}.{seq}.1764165000000000000.{} {}\r\n",
+                self.deliver,
+                self.sid,
+                self.stream,
+                self.consumer,
+                self.count - seq,
+                payload.len()
+            );
+            out.extend_from_slice(head.as_bytes());
+            out.extend_from_slice(&payload);
+            out.extend_from_slice(b"\r\n");
+            pending += (self.deliver.len() + head.len() + payload.len()) as i64;
+            let mut outstanding = flow.outstanding.lock().unwrap();
+            if outstanding.is_none() && covered > 0 {
+                // The last request was answered: the window grows and its bytes are settled.
+                window = (window * 2).min(limit);
+                pending -= covered;
+                covered = 0;
+            }
+            if outstanding.is_none() && pending > window / 2 {
+                requests += 1;
+                let subject = format!("$JS.FC.{}.{}.{requests}", self.stream, self.consumer);
+                let status = "NATS/1.0 100 FlowControl Request\r\n\r\n";
+                out.extend_from_slice(
+                    format!(
+                        "HMSG {} {} {subject} {} {}\r\n{status}\r\n",
+                        self.deliver,
+                        self.sid,
+                        status.len(),
+                        status.len()
+                    )
+                    .as_bytes(),
+                );
+                *outstanding = Some(subject);
+                covered = pending;
+            }
+            let stalled = outstanding.is_some() && pending >= window;
+            drop(outstanding);
+            if out.len() >= write_bytes || stalled || seq == self.count {
+                writer.lock().unwrap().write_all(&out)?;
+                out.clear();
+            }
+            if stalled {
+                let outstanding = flow.outstanding.lock().unwrap();
+                drop(
+                    flow.answered
+                        .wait_while(outstanding, |o| o.is_some())
+                        .unwrap(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -92,6 +204,8 @@ struct Session {
     /// Messages made up for pull requests so far: their sequences.
     delivered: u64,
     out: Vec<u8>,
+    /// A push consumer just created, to start once its create response is out.
+    push: Option<Push>,
 }
 
 impl Session {
@@ -115,6 +229,22 @@ impl Session {
         }
         let answer = self.answer(subject);
         self.send(reply, None, answer.as_bytes());
+        if let Some(stream) = subject.strip_prefix("$JS.API.CONSUMER.CREATE.") {
+            let deliver = body
+                .split("\"deliver_subject\":\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next());
+            if let (Some(deliver), Some(count)) = (deliver, claimed_messages(stream)) {
+                let sid = self.sid_for(deliver).to_string();
+                self.push = Some(Push {
+                    deliver: deliver.to_string(),
+                    sid,
+                    stream: stream.to_string(),
+                    consumer: "EPH".to_string(),
+                    count,
+                });
+            }
+        }
     }
 
     fn answer(&mut self, subject: &str) -> String {
@@ -153,10 +283,9 @@ impl Session {
         format!(r#"{{"stream":"S", "seq":{}}}"#, self.stored)
     }
 
-    /// Queues a MSG to `subject` for the subscription that takes it.
-    fn send(&mut self, subject: &str, reply: Option<&str>, payload: &[u8]) {
-        let sid = self
-            .subscriptions
+    /// The sid of the subscription that takes `subject`.
+    fn sid_for(&self, subject: &str) -> &str {
+        self.subscriptions
             .iter()
             .rev()
             .find(|(filter, _)| {
@@ -165,7 +294,12 @@ impl Session {
                         .strip_suffix('*')
                         .is_some_and(|prefix| subject.starts_with(prefix))
             })
-            .map_or("1", |(_, sid)| sid.as_str());
+            .map_or("1", |(_, sid)| sid.as_str())
+    }
+
+    /// Queues a MSG to `subject` for the subscription that takes it.
+    fn send(&mut self, subject: &str, reply: Option<&str>, payload: &[u8]) {
+        let sid = self.sid_for(subject);
         let head = match reply {
             Some(reply) => format!("MSG {subject} {sid} {reply} {}\r\n", payload.len()),
             None => format!("MSG {subject} {sid} {}\r\n", payload.len()),
