@@ -37,8 +37,9 @@ pub struct Inbound<'a> {
 pub struct Outbound {
     /// The account it is published in.
     pub account: Arc<str>,
-    /// The subject subscribers are matched against.
-    pub deliver: String,
+    /// The subject subscribers are matched against. Shared: a consumer sends every
+    /// delivery to the same one.
+    pub deliver: Arc<str>,
     /// The subject the MSG line shows when it is not `deliver`: consumer deliveries go to the
     /// deliver subject but carry the stored message's own subject.
     pub subject: Option<Arc<str>>,
@@ -48,12 +49,15 @@ pub struct Outbound {
     pub headers: Bytes,
     /// The payload.
     pub payload: Bytes,
+    /// A consumer's piece of deliveries ends here: what is queued is written out now, so
+    /// its client starts reading while the rest is made.
+    pub piece_end: bool,
 }
 
 impl Outbound {
     /// The subject the MSG line shows.
     pub fn shown_subject(&self) -> &str {
-        self.subject.as_deref().unwrap_or(&self.deliver)
+        self.subject.as_deref().unwrap_or(&*self.deliver)
     }
 
     /// The account of a message made where the account is not known yet (consumers'
@@ -67,11 +71,12 @@ impl Outbound {
     pub fn reply(account: &Arc<str>, reply: &str, payload: Vec<u8>) -> Outbound {
         Outbound {
             account: Arc::clone(account),
-            deliver: reply.to_string(),
+            deliver: Arc::from(reply),
             subject: None,
             reply: None,
             headers: Bytes::new(),
             payload: payload.into(),
+            piece_end: false,
         }
     }
 }
@@ -400,7 +405,7 @@ mod tests {
             1,
             &mut out,
         );
-        let subjects: Vec<&str> = out.iter().map(|o| o.deliver.as_str()).collect();
+        let subjects: Vec<&str> = out.iter().map(|o| &*o.deliver).collect();
         assert_eq!(
             subjects,
             [

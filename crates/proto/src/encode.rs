@@ -64,6 +64,29 @@ impl Decimal {
     }
 }
 
+/// Appends `n` in decimal to `out`, writing the digits in place: a JetStream delivery's
+/// ack subject carries five numbers, and going through a [`Decimal`] each would copy them
+/// twice.
+pub fn append_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let width = n.checked_ilog10().map_or(1, |log| log as usize + 1);
+    let start = out.len();
+    out.resize(start + width, b'0');
+    let digits = &mut out[start..];
+    let mut end = width;
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        end -= 2;
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        digits[end - 1] = b'0' + n as u8;
+    }
+}
+
 fn write_prefix(out: &mut Vec<u8>, verb: &[u8], subject: &[u8], sid: &[u8], reply: Option<&[u8]>) {
     out.extend_from_slice(verb);
     out.extend_from_slice(subject);
@@ -173,6 +196,9 @@ mod tests {
             u64::MAX,
         ] {
             assert_eq!(Decimal::from_u64(n).as_bytes(), n.to_string().as_bytes());
+            let mut out = b"x.".to_vec();
+            append_decimal(&mut out, n);
+            assert_eq!(out, format!("x.{n}").into_bytes());
         }
     }
 }

@@ -15,7 +15,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use crate::block;
 use crate::compress::Compression;
@@ -536,13 +536,17 @@ impl FileStore {
         if found.subject != subject.as_bytes() {
             return Err(corrupt());
         }
-        let headers_start = record::HEADER_BYTES + subject.len();
-        let payload_start = headers_start + found.headers.len();
+        let headers_len = found.headers.len();
+        // The record's own handle becomes the payload's, and a message without headers
+        // shares nothing for them: one reference count per load, not three.
+        let mut payload = bytes;
+        payload.advance(record::HEADER_BYTES + subject.len());
+        let headers = payload.split_to(headers_len);
         Ok(StoredMsg {
             seq,
             subject: Arc::clone(subject),
-            headers: bytes.slice(headers_start..payload_start),
-            payload: bytes.slice(payload_start..),
+            headers,
+            payload,
             timestamp: slot.time,
         })
     }

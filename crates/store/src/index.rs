@@ -220,10 +220,14 @@ impl<T: Default> Index<T> {
         // Consumers read on from the sequence after the one they read last, and that one
         // usually matches: check it before searching.
         if !subject::has_wildcard(filter) {
-            let id = *self.subjects.ids.get(filter)?;
-            if self.get(start).is_some_and(|slot| slot.subject == id) {
+            // Comparing the one name is cheaper than hashing the filter to its id.
+            if self
+                .get(start)
+                .is_some_and(|slot| &**self.subject_of(slot) == filter)
+            {
                 return Some(start);
             }
+            let id = *self.subjects.ids.get(filter)?;
             return first_at_or_after(&self.subjects.entries[id as usize].seqs, start);
         }
         if let Some(slot) = self.get(start) {

@@ -250,7 +250,7 @@ impl<P: StoreProvider> JetStreamApi<P> {
         };
         self.handle(message, now, &mut out);
         out.into_iter()
-            .find(|sent| sent.deliver == REQUEST_REPLY)
+            .find(|sent| &*sent.deliver == REQUEST_REPLY)
             .map(|sent| sent.payload.to_vec())
     }
 

@@ -358,7 +358,7 @@ mod tests {
             b"5",
             NOW,
         );
-        let acked = next.iter().find(|m| m.deliver == "in").unwrap();
+        let acked = next.iter().find(|m| &*m.deliver == "in").unwrap();
         send(
             &mut engine,
             acked.reply.as_deref().unwrap(),
@@ -375,7 +375,7 @@ mod tests {
             request,
             NOW,
         );
-        let reply = json(first.iter().find(|m| m.deliver == "r").unwrap());
+        let reply = json(first.iter().find(|m| &*m.deliver == "r").unwrap());
         assert_eq!(
             reply["type"],
             "io.nats.jetstream.api.v1.stream_snapshot_response"
@@ -384,9 +384,11 @@ mod tests {
         assert_eq!(reply["config"]["name"], "S");
         assert!(first
             .iter()
-            .any(|m| m.deliver == "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE.S"));
-        let mut queue: std::collections::VecDeque<Outbound> =
-            first.into_iter().filter(|m| m.deliver == "snap").collect();
+            .any(|m| &*m.deliver == "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE.S"));
+        let mut queue: std::collections::VecDeque<Outbound> = first
+            .into_iter()
+            .filter(|m| &*m.deliver == "snap")
+            .collect();
         // The window (8 KiB) lets three 4 KiB chunks out before the first ack.
         assert_eq!(queue.len(), 3);
         let (mut archive, mut complete) = (Vec::new(), false);
@@ -403,8 +405,8 @@ mod tests {
             let more = send(&mut engine, &ack, None, b"", NOW);
             complete |= more
                 .iter()
-                .any(|m| m.deliver == "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.S");
-            queue.extend(more.into_iter().filter(|m| m.deliver == "snap"));
+                .any(|m| &*m.deliver == "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.S");
+            queue.extend(more.into_iter().filter(|m| &*m.deliver == "snap"));
         }
         assert!(complete);
         assert_eq!(
@@ -423,7 +425,7 @@ mod tests {
             br#"{"config":{"name":"S","subjects":["s.>"],"storage":"memory"},"state":{}}"#,
             NOW,
         );
-        let reply = json(exists.iter().find(|m| m.deliver == "r").unwrap());
+        let reply = json(exists.iter().find(|m| &*m.deliver == "r").unwrap());
         let deliver = reply["deliver_subject"].as_str().unwrap().to_string();
         assert!(deliver.starts_with("$JS.SNAPSHOT.RESTORE.S."));
         assert!(engine.interest().by_account["$G"].contains(&deliver));
@@ -431,10 +433,10 @@ mod tests {
             let acks = send(&mut engine, &deliver, Some("ack"), chunk, NOW);
             assert!(acks
                 .iter()
-                .any(|m| m.deliver == "ack" && m.payload.is_empty()));
+                .any(|m| &*m.deliver == "ack" && m.payload.is_empty()));
         }
         let done = send(&mut engine, &deliver, Some("done"), b"", NOW);
-        let info = json(done.iter().find(|m| m.deliver == "done").unwrap());
+        let info = json(done.iter().find(|m| &*m.deliver == "done").unwrap());
         assert_eq!(
             info["type"],
             "io.nats.jetstream.api.v1.stream_create_response"
@@ -443,7 +445,7 @@ mod tests {
         assert_eq!(info["state"]["consumer_count"], 1);
         assert!(done
             .iter()
-            .any(|m| m.deliver == "$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE.S"));
+            .any(|m| &*m.deliver == "$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE.S"));
         let got = send(
             &mut engine,
             "$JS.API.STREAM.MSG.GET.S",
@@ -451,7 +453,7 @@ mod tests {
             br#"{"seq":300}"#,
             NOW,
         );
-        let got = json(got.iter().find(|m| m.deliver == "r").unwrap());
+        let got = json(got.iter().find(|m| &*m.deliver == "r").unwrap());
         assert_eq!(got["message"]["subject"], "s.299");
         let consumer = send(
             &mut engine,
@@ -460,7 +462,7 @@ mod tests {
             b"",
             NOW,
         );
-        let consumer = json(consumer.iter().find(|m| m.deliver == "r").unwrap());
+        let consumer = json(consumer.iter().find(|m| &*m.deliver == "r").unwrap());
         // Five delivered, the first acked: the restored durable resumes exactly there.
         assert_eq!(consumer["delivered"]["stream_seq"], 5, "{consumer}");
         assert_eq!(consumer["ack_floor"]["stream_seq"], 1);
@@ -493,12 +495,12 @@ mod tests {
         ];
         for (subject, body, code) in cases {
             let out = send(&mut engine, subject, Some("r"), body, NOW);
-            let reply = json(out.iter().find(|m| m.deliver == "r").unwrap());
+            let reply = json(out.iter().find(|m| &*m.deliver == "r").unwrap());
             assert_eq!(reply["error"]["err_code"], code, "{subject} {reply}");
         }
         let deliver = start_restore(&mut engine, "T");
         let out = send(&mut engine, &deliver, Some("done"), b"", NOW);
-        let reply = json(out.iter().find(|m| m.deliver == "done").unwrap());
+        let reply = json(out.iter().find(|m| &*m.deliver == "done").unwrap());
         assert_eq!(reply["error"]["err_code"], 10062, "{reply}");
         // A restore nobody feeds is dropped after 5 s.
         let deliver = start_restore(&mut engine, "T");
@@ -520,10 +522,10 @@ mod tests {
         };
         engine.handle(inbound, NOW, &mut out);
         engine.tick(NOW, &|_, _| false, &mut out);
-        assert!(!out.iter().any(|m| m.deliver == "snap"));
+        assert!(!out.iter().any(|m| &*m.deliver == "snap"));
         assert_eq!(engine.next_deadline(), Some(NOW + 2_000_000_000));
         engine.tick(NOW + 2_000_000_000, &|_, _| false, &mut out);
-        let sent: Vec<_> = out.iter().filter(|m| m.deliver == "snap").collect();
+        let sent: Vec<_> = out.iter().filter(|m| &*m.deliver == "snap").collect();
         assert_eq!(sent.len(), 1);
         assert!(sent[0].payload.is_empty() && sent[0].reply.is_none());
     }

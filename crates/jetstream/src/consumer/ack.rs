@@ -4,7 +4,7 @@
 //! <timestamp>.<pending>`. nats-server reads only this nine-token form (2.10 included; the
 //! longer form with domain and account hash is produced by no server), so only it is read.
 
-use natrium_proto::encode::Decimal;
+use natrium_proto::encode::append_decimal;
 use serde::Deserialize;
 
 /// The prefix of every ack subject.
@@ -69,36 +69,24 @@ pub fn ack_subject(
     timestamp: i64,
     pending: u64,
 ) -> String {
-    let numbers = [
-        delivered,
-        stream_seq,
-        consumer_seq,
-        timestamp.unsigned_abs(),
-        pending,
-    ]
-    .map(Decimal::from_u64);
-    let sign: &[u8] = if timestamp < 0 { b"-" } else { b"" };
-    let parts: [&[u8]; 15] = [
-        ACK_PREFIX.as_bytes(),
-        stream.as_bytes(),
-        b".",
-        consumer.as_bytes(),
-        b".",
-        numbers[0].as_bytes(),
-        b".",
-        numbers[1].as_bytes(),
-        b".",
-        numbers[2].as_bytes(),
-        b".",
-        sign,
-        numbers[3].as_bytes(),
-        b".",
-        numbers[4].as_bytes(),
-    ];
-    let mut subject = Vec::with_capacity(parts.iter().map(|part| part.len()).sum());
-    for part in parts {
-        subject.extend_from_slice(part);
+    // Five numbers of at most 20 digits, their dots and a sign.
+    let capacity = ACK_PREFIX.len() + stream.len() + consumer.len() + 1 + 5 * 21 + 1;
+    let mut subject = Vec::with_capacity(capacity);
+    subject.extend_from_slice(ACK_PREFIX.as_bytes());
+    subject.extend_from_slice(stream.as_bytes());
+    subject.push(b'.');
+    subject.extend_from_slice(consumer.as_bytes());
+    for number in [delivered, stream_seq, consumer_seq] {
+        subject.push(b'.');
+        append_decimal(&mut subject, number);
     }
+    subject.push(b'.');
+    if timestamp < 0 {
+        subject.push(b'-');
+    }
+    append_decimal(&mut subject, timestamp.unsigned_abs());
+    subject.push(b'.');
+    append_decimal(&mut subject, pending);
     // Names are strings and the rest is ASCII: this never fails.
     String::from_utf8(subject).unwrap_or_default()
 }

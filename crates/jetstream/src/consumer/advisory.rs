@@ -224,11 +224,12 @@ pub fn advisory(
     let subject = format!("{prefix}.{stream}.{consumer}");
     Outbound {
         account: Outbound::unassigned_account(),
-        deliver: subject,
+        deliver: subject.into(),
         subject: None,
         reply: None,
         headers: Default::default(),
         payload: body.unwrap_or_default().into(),
+        piece_end: false,
     }
 }
 
@@ -247,7 +248,7 @@ mod tests {
         };
         let message = advisory("S", "C", &kind, &mut context);
         (
-            message.deliver,
+            message.deliver.to_string(),
             serde_json::from_slice(&message.payload).unwrap(),
         )
     }
@@ -261,7 +262,7 @@ mod tests {
             ids: &mut ids,
         };
         let message = advisory("S", "C", &AdvisoryKind::Created, &mut context);
-        assert_eq!(message.deliver, "$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.C");
+        assert_eq!(&*message.deliver, "$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.C");
         let text = String::from_utf8(message.payload.to_vec()).unwrap();
         assert!(
             text.starts_with(r#"{"type":"io.nats.jetstream.advisory.v1.consumer_action","id":""#)

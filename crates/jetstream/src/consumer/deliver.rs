@@ -10,6 +10,7 @@ use crate::engine::Outbound;
 use crate::stream::config::RetentionPolicy;
 use bytes::Bytes;
 use natrium_store::{MessageStore, Pending, StoredMsg};
+use std::sync::Arc;
 
 /// Where the next message comes from, which decides what delivering it changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,11 @@ enum Origin {
 
 /// The most messages one consumer delivers in one tick.
 const DELIVERIES_PER_TICK_MAX: usize = 1024;
+/// A push consumer's deliveries are written out in pieces of this many, so its client reads
+/// one piece while the next is made. A pull request's batch goes out in one write: its
+/// client hands the batch over only once it is whole, and every extra write costs both
+/// sides a wake-up (BENCHMARKS.md, session 6).
+const PUSH_PIECE_DELIVERIES: usize = 32;
 
 /// Why delivery stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +223,7 @@ impl Consumer {
                 return Stop::Blocked;
             }
             let deliver = if self.config.is_push() {
-                self.config.deliver_subject.clone()
+                Arc::clone(&self.deliver_subject)
             } else {
                 let context = self.wait_context(ctx.now, interest);
                 match self.waiting.next_for(size, &context, ctx.out) {
@@ -229,6 +235,7 @@ impl Consumer {
             let wire_size = (deliver.len() + reply.len() + headers.len() + payload.len()) as i64;
             let (seq, timestamp) = (message.seq, message.timestamp);
             ctx.out.push(Outbound {
+                piece_end: self.config.is_push() && delivered_now % PUSH_PIECE_DELIVERIES == 0,
                 account: Outbound::unassigned_account(),
                 deliver,
                 subject: Some(message.subject),

@@ -35,6 +35,7 @@ use natrium_store::{ConsumerState, MessageStore, Pending, SequencePair};
 use pull::WaitQueue;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use storage::ConsumerStorage;
 
 /// The flow control window's upper bound: 32 MiB outstanding.
@@ -122,6 +123,8 @@ pub struct Consumer {
     name: String,
     stream: String,
     config: ConsumerConfig,
+    /// `config.deliver_subject`, shared by every push delivery.
+    deliver_subject: Arc<str>,
     created: i64,
     filters: Vec<String>,
     retention: RetentionPolicy,
@@ -276,6 +279,7 @@ impl Consumer {
             rearm: false,
             storage,
             created,
+            deliver_subject: Arc::from(config.deliver_subject.as_str()),
             config,
         };
         match state {
@@ -575,6 +579,7 @@ impl Consumer {
         }
         let refilter = config.filters() != self.filters;
         self.filters = config.filters();
+        self.deliver_subject = Arc::from(config.deliver_subject.as_str());
         self.config = config;
         if refilter {
             self.recount_pending(store);

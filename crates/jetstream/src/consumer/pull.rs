@@ -6,6 +6,7 @@ use super::status;
 use crate::engine::Outbound;
 use serde::Deserialize;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// A pull request's JSON body.
 #[derive(Debug, Default, Deserialize)]
@@ -150,7 +151,7 @@ impl<'de> Deserialize<'de> for InOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiting {
     /// Where its messages and statuses go.
-    pub reply: String,
+    pub reply: Arc<str>,
     /// Messages still wanted.
     pub batch: i64,
     /// Messages delivered to it so far.
@@ -174,7 +175,7 @@ impl Waiting {
     /// A waiting entry for a request arriving at `now` on `reply`.
     pub fn new(reply: &str, request: &PullRequest, now: i64) -> Self {
         Waiting {
-            reply: reply.to_string(),
+            reply: Arc::from(reply),
             batch: request.batch,
             delivered: 0,
             max_bytes: request.max_bytes,
@@ -196,11 +197,12 @@ impl Waiting {
 pub fn status_to(subject: &str, headers: Vec<u8>) -> Outbound {
     Outbound {
         account: Outbound::unassigned_account(),
-        deliver: subject.to_string(),
+        deliver: Arc::from(subject),
         subject: None,
         reply: None,
         headers: headers.into(),
         payload: Default::default(),
+        piece_end: false,
     }
 }
 
@@ -273,7 +275,7 @@ impl WaitQueue {
         size: i64,
         context: &WaitContext<'_>,
         out: &mut Vec<Outbound>,
-    ) -> Option<String> {
+    ) -> Option<Arc<str>> {
         while let Some(front) = self.requests.front_mut() {
             if front.max_bytes > 0 {
                 if size <= front.max_bytes {
@@ -305,14 +307,14 @@ impl WaitQueue {
     }
 
     /// Takes one message from the front request's batch.
-    fn pop(&mut self, now: i64) -> String {
+    fn pop(&mut self, now: i64) -> Arc<str> {
         let Some(mut front) = self.requests.pop_front() else {
-            return String::new();
+            return Arc::from("");
         };
         front.delivered += 1;
         front.batch -= 1;
         self.last_active = now;
-        let reply = front.reply.clone();
+        let reply = Arc::clone(&front.reply);
         if front.batch > 0 {
             if front.heartbeat > 0 {
                 front.heartbeat_due = Some(now.saturating_add(front.heartbeat));
@@ -528,7 +530,7 @@ mod tests {
         assert_eq!(queue.next_deadline(), Some(60));
         assert_eq!(queue.process(false, &at(100), &mut out), None);
         let timeout = out.pop().unwrap();
-        assert_eq!(timeout.deliver, "a");
+        assert_eq!(&*timeout.deliver, "a");
         assert_eq!(
             &timeout.headers[..],
             b"NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 3\r\nNats-Pending-Bytes: 0\r\n\r\n"

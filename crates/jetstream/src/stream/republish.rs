@@ -65,11 +65,12 @@ impl Republish {
         };
         Outbound {
             account: Outbound::unassigned_account(),
-            deliver: self.destination,
+            deliver: self.destination.into(),
             subject: None,
             reply: None,
             headers: block.into(),
             payload: payload.into(),
+            piece_end: false,
         }
     }
 }
@@ -98,7 +99,7 @@ mod tests {
         store.store("orders.a", b"", b"one", 1).unwrap();
         let prepared = Republish::prepare(&config(false), &store, "orders.a", 0).unwrap();
         let sent = prepared.message("S", "orders.a", 2, b"", b"two");
-        assert_eq!(sent.deliver, "rp.a");
+        assert_eq!(&*sent.deliver, "rp.a");
         assert_eq!(
             &sent.headers[..],
             b"NATS/1.0\r\nNats-Stream: S\r\nNats-Subject: orders.a\r\nNats-Sequence: 2\r\n\

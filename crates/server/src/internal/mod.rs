@@ -112,17 +112,24 @@ impl InternalClient {
         max_pending: usize,
         message: InternalMessage<'_>,
     ) -> bool {
+        // The wire wants headers and payload in one piece: only a message with headers is
+        // copied to make it.
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        scratch.extend_from_slice(message.headers);
-        scratch.extend_from_slice(message.payload);
-        let size = Decimal::new(scratch.len());
+        let whole: &[u8] = if message.headers.is_empty() {
+            message.payload
+        } else {
+            scratch.extend_from_slice(message.headers);
+            scratch.extend_from_slice(message.payload);
+            &scratch
+        };
+        let size = Decimal::new(whole.len());
         let header_size = Decimal::new(message.headers.len());
         let publish = Publish {
             subject: message.subject.as_bytes(),
             reply: message.reply.map(str::as_bytes),
             header_len: (!message.headers.is_empty()).then_some(message.headers.len()),
-            message: &scratch,
+            message: whole,
             size_token: size.as_bytes(),
             header_token: header_size.as_bytes(),
         };

@@ -32,9 +32,6 @@ use tracing::{error, info};
 /// (`next_deadline`), but a push consumer waiting for its deliver subject to get a subscriber
 /// has no deadline: this bounds how late it starts.
 const IDLE_TICK_MAX: Duration = Duration::from_millis(100);
-/// Deliveries are written out every this many messages of a batch, so a consumer's client
-/// starts reading while the rest is produced.
-const DELIVERY_FLUSH_EVERY: usize = 32;
 /// Monitoring's figures are refreshed at most this often (they walk every stream's state).
 const SNAPSHOT_INTERVAL_MIN: Duration = Duration::from_millis(20);
 
@@ -241,9 +238,9 @@ impl<P: StoreProvider> Worker<P> {
         // subscriptions (ack subjects) are in place first.
         self.sync_interest();
         let delivered = !self.deliveries.is_empty();
-        for (index, message) in self.deliveries.drain(..).enumerate() {
+        for message in self.deliveries.drain(..) {
             self.clients.send(&message);
-            if (index + 1) % DELIVERY_FLUSH_EVERY == 0 {
+            if message.piece_end {
                 self.clients.flush();
             }
         }

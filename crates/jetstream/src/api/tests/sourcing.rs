@@ -171,7 +171,7 @@ fn republish_sends_a_copy_with_the_stored_position() {
         .map(|o| {
             let last = crate::headers::get_u64(&o.headers, crate::headers::LAST_SEQUENCE);
             let seq = crate::headers::get_u64(&o.headers, crate::headers::SEQUENCE);
-            (o.deliver.as_str(), seq, last)
+            (&*o.deliver, seq, last)
         })
         .collect();
     assert_eq!(

@@ -103,7 +103,7 @@ fn updates_are_saved_and_announced() {
         payload: br#"{"name":"S","max_bytes":1024}"#,
     };
     api.handle(message, NOW, &mut out);
-    let sent: Vec<&str> = out.iter().map(|o| o.deliver.as_str()).collect();
+    let sent: Vec<&str> = out.iter().map(|o| &*o.deliver).collect();
     assert_eq!(
         sent,
         [

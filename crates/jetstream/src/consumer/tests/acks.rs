@@ -57,7 +57,7 @@ fn redelivery_after_ack_wait_nak_delay_progress_and_term() {
         (Some(2), Some("not mine"))
     );
     assert!(
-        out.iter().any(|m| m.deliver == "_INBOX.t"),
+        out.iter().any(|m| &*m.deliver == "_INBOX.t"),
         "terminations are confirmed too"
     );
     assert_eq!(h.info("ORDERS", "P")["num_ack_pending"], 1);
@@ -72,7 +72,7 @@ fn redelivery_after_ack_wait_nak_delay_progress_and_term() {
     assert_eq!(payloads(&out), vec!["a"]);
     assert!(out
         .iter()
-        .any(|m| m.deliver == "$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.ORDERS.P"));
+        .any(|m| &*m.deliver == "$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.ORDERS.P"));
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn backoff_and_max_deliver_advisory() {
     assert!(payloads(&out).is_empty());
     let advisory = out
         .iter()
-        .find(|m| m.deliver == "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ORDERS.P")
+        .find(|m| &*m.deliver == "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ORDERS.P")
         .expect("max deliveries advisory");
     let body: Value = serde_json::from_slice(&advisory.payload).unwrap();
     assert_eq!(body["type"], "io.nats.jetstream.advisory.v1.max_deliver");

@@ -30,7 +30,7 @@ fn create_info_names_list_delete_and_advisories() {
     // Beside the API audit every request gets, one consumer action advisory.
     let actions: Vec<&str> = out
         .iter()
-        .map(|message| message.deliver.as_str())
+        .map(|message| &*message.deliver)
         .filter(|subject| *subject != "$JS.EVENT.ADVISORY.API")
         .collect();
     assert_eq!(actions, ["$JS.EVENT.ADVISORY.CONSUMER.CREATED.ORDERS.C1"]);
@@ -72,7 +72,7 @@ fn create_info_names_list_delete_and_advisories() {
     );
     assert!(out
         .iter()
-        .any(|message| message.deliver == "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.C1"));
+        .any(|message| &*message.deliver == "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.C1"));
     let (missing, _) = h.api("$JS.API.CONSUMER.INFO.ORDERS.C1", Value::Null);
     assert_eq!(
         missing["error"],

@@ -83,7 +83,7 @@ impl<P: crate::api::StoreProvider> Harness<P> {
         let mut out = self.send(subject, Some("_INBOX.api"), &body);
         let index = out
             .iter()
-            .position(|m| m.deliver == "_INBOX.api")
+            .position(|m| &*m.deliver == "_INBOX.api")
             .unwrap_or_else(|| panic!("{subject}: no response"));
         let response = out.remove(index);
         (serde_json::from_slice(&response.payload).unwrap(), out)

@@ -18,7 +18,7 @@ fn pull_fetch_batches_and_acks_move_the_floor() {
     let out = h.pull("ORDERS", "P", "_INBOX.r1", json!({"batch": 3}));
     assert_eq!(payloads(&out), vec!["m1", "m2", "m3"]);
     let first = deliveries(&out)[0].clone();
-    assert_eq!(first.deliver, "_INBOX.r1");
+    assert_eq!(&*first.deliver, "_INBOX.r1");
     assert_eq!(first.shown_subject(), "orders.1");
     assert_eq!(
         first.reply.as_deref(),
@@ -39,7 +39,7 @@ fn pull_fetch_batches_and_acks_move_the_floor() {
     let confirm = h.ack(&second, "+ACK", Some("_INBOX.ack"));
     assert_eq!(confirm.len(), 1);
     assert_eq!(
-        (confirm[0].deliver.as_str(), confirm[0].payload.len()),
+        (&*confirm[0].deliver, confirm[0].payload.len()),
         ("_INBOX.ack", 0)
     );
     assert_eq!(
@@ -59,7 +59,9 @@ fn pull_fetch_batches_and_acks_move_the_floor() {
     let third = deliveries(&out)[2].clone();
     let next = h.ack(&third, "+NXT {\"batch\":2}", Some("_INBOX.next"));
     assert_eq!(payloads(&next), vec!["m4", "m5"]);
-    assert!(deliveries(&next).iter().all(|m| m.deliver == "_INBOX.next"));
+    assert!(deliveries(&next)
+        .iter()
+        .all(|m| &*m.deliver == "_INBOX.next"));
     assert_eq!(next.len(), 2);
 }
 
@@ -203,7 +205,7 @@ fn pull_heartbeats_while_waiting() {
         statuses(&out),
         vec!["NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 0\r\nNats-Last-Stream: 0\r\n\r\n"]
     );
-    assert_eq!(out[0].deliver, "_INBOX.hb");
+    assert_eq!(&*out[0].deliver, "_INBOX.hb");
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn push_consumers_deliver_with_interest_heartbeats_and_flow_control() {
     h.listening.insert("deliver.here".into());
     let out = h.tick();
     assert_eq!(payloads(&out), vec!["a"]);
-    assert_eq!(out[0].deliver, "deliver.here");
+    assert_eq!(&*out[0].deliver, "deliver.here");
     assert_eq!(h.info("ORDERS", "PUSH")["push_bound"], true);
     let out = h.publish("orders.2", "b");
     assert_eq!(payloads(&out), vec!["b"]);
@@ -73,7 +73,7 @@ fn queue_push_and_ephemeral_cleanup_after_inactive_threshold() {
     let out = h.advance(5 * SECOND + 100_000_000);
     assert!(out
         .iter()
-        .any(|m| m.deliver == format!("$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.{name}")));
+        .any(|m| *m.deliver == format!("$JS.EVENT.ADVISORY.CONSUMER.DELETED.ORDERS.{name}")));
     assert_eq!(h.info("ORDERS", &name)["error"]["err_code"], 10014);
 
     // A pull consumer with an inactive threshold goes once nobody pulls.
@@ -143,4 +143,43 @@ fn ordered_consumer_flow_replay_original_and_unknown_acks() {
     assert!(h
         .send("$JS.ACK.ORDERS.ord.1.1", Some("_INBOX.z"), b"+ACK")
         .is_empty());
+}
+
+#[test]
+fn push_deliveries_end_a_piece_every_32_and_a_pull_batch_goes_whole() {
+    let mut h = harness();
+    orders(&mut h);
+    for i in 0..70 {
+        h.publish(&format!("orders.{i}"), "m");
+    }
+    h.create(
+        "ORDERS",
+        "PUSH",
+        json!({"durable_name": "PUSH", "deliver_subject": "deliver.here", "ack_policy": "none"}),
+    );
+    h.listening.insert("deliver.here".into());
+    let out = h.tick();
+    let ends: Vec<usize> = deliveries(&out)
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.piece_end)
+        .map(|(index, _)| index + 1)
+        .collect();
+    assert_eq!(
+        ends,
+        vec![32, 64],
+        "pieces of 32; the round's end flushes the rest"
+    );
+
+    h.create(
+        "ORDERS",
+        "PULL",
+        json!({"durable_name": "PULL", "ack_policy": "none"}),
+    );
+    let out = h.pull("ORDERS", "PULL", "_INBOX.p", json!({"batch": 70}));
+    assert_eq!(deliveries(&out).len(), 70);
+    assert!(
+        out.iter().all(|m| !m.piece_end),
+        "a pull batch is one write"
+    );
 }
