@@ -193,6 +193,9 @@ impl<T: Default> Index<T> {
     /// The sequence `load_next` should read: the first match at or after `start`, `Eof`
     /// past the last sequence, `NotFound` when nothing matches.
     pub fn find_next(&self, filter: &str, start: u64) -> Result<u64, crate::StoreError> {
+        if self.next_is(filter, start) {
+            return Ok(start);
+        }
         crate::subject::check_filter(filter)?;
         if start > self.last_seq() {
             return Err(crate::StoreError::Eof);
@@ -208,6 +211,15 @@ impl<T: Default> Index<T> {
             .ok_or(crate::StoreError::NotFound)
     }
 
+    /// Whether `start` holds a message whose subject is `filter` itself. A consumer reads on
+    /// from the sequence after its last, which usually is this: comparing one name is
+    /// cheaper than checking and hashing the filter, and a stored subject is valid and
+    /// literal, so a filter equal to one needs neither.
+    fn next_is(&self, filter: &str, start: u64) -> bool {
+        self.get(start)
+            .is_some_and(|slot| &**self.subject_of(slot) == filter)
+    }
+
     /// The first live sequence at or after `start` whose subject matches `filter`.
     pub fn next_matching(&self, filter: &str, start: u64) -> Option<u64> {
         let start = start.max(self.base_seq);
@@ -217,16 +229,10 @@ impl<T: Default> Index<T> {
         if filter == ">" {
             return (start..=self.last_seq).find(|&seq| self.get(seq).is_some());
         }
-        // Consumers read on from the sequence after the one they read last, and that one
-        // usually matches: check it before searching.
+        if self.next_is(filter, start) {
+            return Some(start);
+        }
         if !subject::has_wildcard(filter) {
-            // Comparing the one name is cheaper than hashing the filter to its id.
-            if self
-                .get(start)
-                .is_some_and(|slot| &**self.subject_of(slot) == filter)
-            {
-                return Some(start);
-            }
             let id = *self.subjects.ids.get(filter)?;
             return first_at_or_after(&self.subjects.entries[id as usize].seqs, start);
         }
