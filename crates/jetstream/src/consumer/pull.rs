@@ -308,7 +308,7 @@ impl WaitQueue {
 
     /// Takes one message from the front request's batch.
     fn pop(&mut self, now: i64) -> Arc<str> {
-        let Some(mut front) = self.requests.pop_front() else {
+        let Some(front) = self.requests.front_mut() else {
             return Arc::from("");
         };
         front.delivered += 1;
@@ -319,7 +319,10 @@ impl WaitQueue {
             if front.heartbeat > 0 {
                 front.heartbeat_due = Some(now.saturating_add(front.heartbeat));
             }
-            self.requests.push_back(front);
+            // Round robin; a lone request (the usual Fetch) stays where it is.
+            self.requests.rotate_left(1);
+        } else {
+            self.requests.pop_front();
         }
         reply
     }
