@@ -1,7 +1,7 @@
 //! The ceiling a client sets on synchronous JetStream publishing, for BENCHMARKS.md (issue 8).
 //!
-//! `cargo run --release -p natrium --example zero_work_jetstream -- [PORT]` (default 14998)
-//! listens on 127.0.0.1 and answers every request at once without storing anything: a
+//! `cargo run --release -p natrium --example zero_work_jetstream -- [PORT | -p PORT ...]`
+//! (default 14998) listens on 127.0.0.1 and answers every request at once without storing anything: a
 //! PubAck for a publish, a canned stream info for `STREAM.CREATE`/`INFO` (natsbench's
 //! `BENCHCON_<n>_...` streams claim their `n` messages), "not found" for `STREAM.DELETE` and
 //! `CONSUMER.INFO`, a canned consumer for `CONSUMER.*CREATE`, and as many made-up messages as
@@ -20,9 +20,16 @@ use std::sync::{Arc, Condvar, Mutex};
 const INFO: &[u8] = b"INFO {\"server_id\":\"ZERO\",\"server_name\":\"zero\",\"version\":\"2.9.10\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"jetstream\":true}\r\n";
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::args()
-        .nth(1)
+    // A bare port, or `-p PORT` among nats-server's flags (the rest are ignored), so that
+    // `../shared/bench/compare.sh` can start it as a candidate.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = args
+        .iter()
+        .position(|arg| arg == "-p")
+        .and_then(|at| args.get(at + 1))
+        .or_else(|| args.first())
         .filter(|arg| arg.parse::<u16>().is_ok())
+        .cloned()
         .unwrap_or_else(|| "14998".to_string());
     let listener = TcpListener::bind(format!("127.0.0.1:{port}"))?;
     for stream in listener.incoming() {

@@ -14,6 +14,7 @@ pub const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
 
 /// A number formatted in decimal on the stack, for size arguments and the numbers in
 /// subjects the server writes (JetStream ack subjects).
+#[derive(Debug, Clone, Copy)]
 pub struct Decimal {
     digits: [u8; 20],
     start: usize,

@@ -238,12 +238,14 @@ impl<P: StoreProvider> Worker<P> {
         // subscriptions (ack subjects) are in place first.
         self.sync_interest();
         let delivered = !self.deliveries.is_empty();
-        for message in self.deliveries.drain(..) {
-            self.clients.send(&message);
+        // By reference, then cleared: moving each message out would copy it once more.
+        for message in &self.deliveries {
+            self.clients.send(message);
             if message.piece_end {
                 self.clients.flush();
             }
         }
+        self.deliveries.clear();
         if delivered {
             self.clients.end_batch();
         }
