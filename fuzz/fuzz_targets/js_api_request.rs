@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         };
         out.clear();
         engine.handle(message, now as i64 * 1_000_000_000, &mut out);
-        let replies: Vec<_> = out.iter().filter(|o| o.deliver == "_INBOX.r").collect();
+        let replies: Vec<_> = out.iter().filter(|o| &*o.deliver == "_INBOX.r").collect();
         assert!(replies.len() <= 1, "{subject}: {} replies", replies.len());
         for reply in replies.iter().filter(|reply| reply.headers.is_empty()) {
             serde_json::from_slice::<serde_json::Value>(&reply.payload).expect("JSON reply");
