@@ -172,15 +172,17 @@ impl<P: StoreProvider> JetStream<P> {
             return Ok(());
         }
         let provider = (self.make_provider)(account)?;
+        let name: Arc<str> = Arc::from(account);
         let mut api = JetStreamApi::new(
             provider,
             limits,
             self.config.server_limits,
             self.config.domain.clone(),
         )
+        .with_account(&name)
         .with_server_name(&self.config.server_name);
         api.recover()?;
-        self.accounts.insert(Arc::from(account), api);
+        self.accounts.insert(name, api);
         self.interest_generation += 1;
         Ok(())
     }

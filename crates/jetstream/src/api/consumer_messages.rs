@@ -81,7 +81,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
         let Some(consumer) = consumers.get_mut(name) else {
             return;
         };
-        let mut ctx = Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox);
+        let mut ctx = Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox)
+            .in_account(&self.account);
         action(consumer, stream, &mut ctx);
         consumers.apply_released(name, &ctx.released, stream);
     }
@@ -89,7 +90,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// Runs every consumer's timers and deliveries at `now`; `interest` says whether a
     /// subject in this account has subscribers.
     pub fn tick(&mut self, now: i64, interest: &dyn Fn(&str) -> bool) {
-        let mut ctx = Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox);
+        let mut ctx = Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox)
+            .in_account(&self.account);
         let mut changed = false;
         for entry in self.streams.values_mut() {
             let before = entry.consumers.len();
@@ -112,7 +114,9 @@ impl<P: StoreProvider> JetStreamApi<P> {
     /// Moves everything consumers produced into `out`, in `account`.
     pub fn drain_outbox(&mut self, account: &Arc<str>, out: &mut Vec<Outbound>) {
         for message in &mut self.outbox {
-            message.account = Arc::clone(account);
+            if !Arc::ptr_eq(&message.account, account) {
+                message.account = Arc::clone(account);
+            }
         }
         // A push consumer's round is up to a thousand messages: they move in one block
         // (or none, when `out` is empty) rather than one by one.

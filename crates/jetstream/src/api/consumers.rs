@@ -237,7 +237,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
         entry.consumers.insert(consumer);
         self.interest_generation += 1;
         let mut context =
-            Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox);
+            Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox)
+                .in_account(&self.account);
         context.advise(stream_name, &name, AdvisoryKind::Created);
         consumer_info_body(entry, &name)
     }
@@ -254,7 +255,8 @@ impl<P: StoreProvider> JetStreamApi<P> {
         }
         let entry = entry_mut(&mut self.streams, stream_name)?;
         let mut context =
-            Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox);
+            Context::new(now, self.domain.as_deref(), &mut self.ids, &mut self.outbox)
+                .in_account(&self.account);
         if !entry
             .consumers
             .delete(name, &mut entry.stream, &mut context)

@@ -42,6 +42,7 @@ use advisory::Advisories;
 use natrium_store::{MessageStore, StoreError, SyncTicket};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use types::{response_type, AccountLimits, ApiStats, ErrorResponse};
 
 pub use crate::provider::{MemoryStores, RecoveredStream, StoreProvider};
@@ -96,6 +97,8 @@ pub struct JetStreamApi<P> {
     ids: IdGenerator,
     /// What consumers produced since the engine last drained it.
     outbox: Vec<Outbound>,
+    /// The account's name as the engine keys it, given to deliveries as they are made.
+    account: Arc<str>,
     /// How far each mirror and source stream has copied its origins.
     sourcing: BTreeMap<String, sourcing::StreamSourcing>,
     /// Snapshots being sent and restores being received.
@@ -122,9 +125,16 @@ impl<P: StoreProvider> JetStreamApi<P> {
             interest_generation: 0,
             ids: IdGenerator::default(),
             outbox: Vec::new(),
+            account: Outbound::unassigned_account(),
             sourcing: BTreeMap::new(),
             transfers: archive::Transfers::default(),
         }
+    }
+
+    /// Names the account, so that its consumers' deliveries carry it from the start.
+    pub fn with_account(mut self, account: &Arc<str>) -> Self {
+        self.account = Arc::clone(account);
+        self
     }
 
     /// Names the server in API audits (nats-server's `server_name`, or its id).

@@ -236,7 +236,7 @@ impl Consumer {
             let (seq, timestamp) = (message.seq, message.timestamp);
             ctx.out.push(Outbound {
                 piece_end: self.config.is_push() && delivered_now % PUSH_PIECE_DELIVERIES == 0,
-                account: Outbound::unassigned_account(),
+                account: ctx.delivery_account(),
                 deliver,
                 subject: Some(message.subject),
                 reply: Some(reply),

@@ -58,6 +58,9 @@ pub struct Context<'a> {
     pub ids: &'a mut IdGenerator,
     /// Messages to send, in order.
     pub out: &'a mut Vec<Outbound>,
+    /// The account deliveries are published in, when known here; otherwise the engine sets
+    /// it when it drains them.
+    pub account: Option<&'a Arc<str>>,
     /// Stream sequences the consumer no longer needs (acked, terminated, or delivered with
     /// no ack policy), for interest and work-queue retention to act on.
     pub released: Vec<u64>,
@@ -76,8 +79,22 @@ impl<'a> Context<'a> {
             domain,
             ids,
             out,
+            account: None,
             released: Vec::new(),
         }
+    }
+
+    /// The same context, publishing deliveries in `account` from the start: the engine then
+    /// leaves them as they are instead of swapping a placeholder for it on each.
+    pub fn in_account(mut self, account: &'a Arc<str>) -> Self {
+        self.account = Some(account);
+        self
+    }
+
+    /// The account deliveries are published in, or the placeholder the engine replaces.
+    pub(crate) fn delivery_account(&self) -> Arc<str> {
+        self.account
+            .map_or_else(Outbound::unassigned_account, Arc::clone)
     }
 
     /// Sends an advisory about `consumer` on `stream`.
