@@ -41,23 +41,10 @@ impl Decimal {
 
     /// Formats `n`.
     #[inline]
-    pub fn from_u64(mut n: u64) -> Self {
+    pub fn from_u64(n: u64) -> Self {
         let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        while n >= 100 {
-            let pair = (n % 100) as usize * 2;
-            n /= 100;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        }
-        if n >= 10 {
-            let pair = n as usize * 2;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        } else {
-            start -= 1;
-            digits[start] = b'0' + n as u8;
-        }
+        let start = digits.len() - decimal_width(n);
+        write_decimal(&mut digits[start..], n);
         Decimal { digits, start }
     }
 
@@ -74,18 +61,31 @@ impl Decimal {
 /// The digits are written where they stay, into room made with one fixed-size fill that is
 /// then cut to the width: formatting on the stack and copying would read back bytes stored
 /// a pair at a time, a load the CPU cannot forward from those stores (perf showed half the
-/// function's time on it). Eight digits at a time are split off and written as four
-/// independent pairs, so a long number is not one chain of dependent divisions.
-pub fn append_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let width = n.checked_ilog10().map_or(1, |log| log as usize + 1);
+/// function's time on it).
+pub fn append_decimal(out: &mut Vec<u8>, n: u64) {
+    let width = decimal_width(n);
     let start = out.len();
     out.extend_from_slice(&[b'0'; 20]);
-    let digits = &mut out[start..start + width];
-    let mut end = width;
+    write_decimal(&mut out[start..start + width], n);
+    out.truncate(start + width);
+}
+
+/// How many digits `n` has in decimal.
+#[inline]
+fn decimal_width(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// Writes `n` into `slot`, which is exactly [`decimal_width`] long. Eight digits at a time
+/// are split off and written as four independent pairs, so a long number is not one chain
+/// of dependent divisions.
+#[inline]
+fn write_decimal(slot: &mut [u8], mut n: u64) {
+    let mut end = slot.len();
     while n >= 100_000_000 {
         let chunk = (n % 100_000_000) as u32;
         n /= 100_000_000;
-        write_eight_digits(&mut digits[end - 8..end], chunk);
+        write_eight_digits(&mut slot[end - 8..end], chunk);
         end -= 8;
     }
     // Below 10^8 now: the rest fits 32-bit arithmetic.
@@ -93,16 +93,15 @@ pub fn append_decimal(out: &mut Vec<u8>, mut n: u64) {
     while n >= 100 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
-        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        slot[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
         end -= 2;
     }
     if n >= 10 {
         let pair = n as usize * 2;
-        digits[..2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        slot[..2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     } else {
-        digits[0] = b'0' + n as u8;
+        slot[0] = b'0' + n as u8;
     }
-    out.truncate(start + width);
 }
 
 /// Writes `chunk` (below 10^8) as exactly eight digits, leading zeros included.

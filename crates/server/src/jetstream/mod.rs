@@ -256,21 +256,22 @@ impl<P: StoreProvider> Worker<P> {
         // flushes the same pages would block this thread for the whole fsync. New streams
         // are subscribed (above) before their creation is answered.
         let clients = &mut self.clients;
-        let mut had_output = delivered | self.held.release(|message| clients.send(message));
+        let mut replied = self.held.release(|message| clients.send(message));
         self.unsynced.append(&mut self.out);
         if self.held.is_empty() {
             let tickets = self.engine.sync();
             if !self.held.hold(&mut self.unsynced, tickets) {
-                had_output |= !self.unsynced.is_empty();
+                replied |= !self.unsynced.is_empty();
                 for message in self.unsynced.drain(..) {
                     self.clients.send(&message);
                 }
             }
         }
-        if had_output {
+        // The deliveries were written out above; only replies are left to.
+        if replied {
             self.clients.end_batch();
         }
-        self.snapshot_due |= !batch.records.is_empty() || had_output;
+        self.snapshot_due |= !batch.records.is_empty() || delivered || replied;
         if self.snapshot_due && self.snapshot_at.elapsed() >= SNAPSHOT_INTERVAL_MIN {
             self.publish_snapshot();
         }
